@@ -1,0 +1,57 @@
+// Builds the Koa application. Opens no sockets and reads no environment: main.ts and the tests hand it
+// everything, so several apps can run side by side in one process.
+import Router from '@koa/router';
+import Koa from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { problemMiddleware } from './http/problem.ts';
+import { requestContext } from './http/request-context.ts';
+import { httpMetrics } from './http/metrics-middleware.ts';
+import { registerRoutes, type RouteSpec } from './http/route.ts';
+import { playerRoutes } from './http/routes/players.ts';
+import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import type { PlayerService } from './players/service.ts';
+
+export interface AppDependencies {
+  readonly players: PlayerService;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  readonly info: ServiceInfo;
+}
+
+export interface App {
+  readonly koa: Koa;
+  readonly routes: readonly RouteSpec[];
+}
+
+export function createApp(deps: AppDependencies): App {
+  let openApiDocument: Record<string, unknown> | undefined;
+  const routes: RouteSpec[] = [
+    ...serviceRoutes(deps.info, deps.metrics, (): unknown => (openApiDocument ??= buildOpenApiDocument(routes, { title: deps.info.name, version: deps.info.version }))),
+    ...playerRoutes(deps.players),
+  ];
+  const router = new Router();
+  registerRoutes(router, routes);
+
+  const koa = new Koa();
+  // Errors are rendered and logged by problemMiddleware; Koa's default handler would print stacks to stderr.
+  koa.silent = true;
+  koa
+    .use(requestContext(deps.logger))
+    .use(httpMetrics(deps.metrics))
+    .use(problemMiddleware())
+    .use(
+      bodyParser({
+        enableTypes: ['json'],
+        extendTypes: { json: ['application/merge-patch+json'] },
+        jsonLimit: String(deps.bodyLimitBytes),
+        strict: true,
+      }),
+    )
+    .use(router.routes())
+    .use(router.allowedMethods());
+  return { koa, routes };
+}

@@ -1,0 +1,166 @@
+// Reads and validates every setting once, at startup. A bad value becomes a ConfigError whose message is
+// one line naming the variable; main.ts prints it and exits non-zero.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface MongoSettings {
+  /** Connection string without credentials, safe to log. */
+  readonly uri: string;
+  readonly database: string;
+  /** Passed through driver options, never embedded in the URI, so no percent-encoding is involved. */
+  readonly credentials: { readonly username: string; readonly password: string; readonly authSource: string } | undefined;
+  readonly replicaSet: string | undefined;
+  readonly tls: boolean;
+  readonly serverSelectionTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxPoolSize: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly bodyLimitBytes: number;
+  readonly shutdownDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** undefined: no MongoDB was configured, so the development entry point may start an embedded one. */
+  readonly mongo: MongoSettings | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z.string().trim().min(1).optional();
+
+// Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
+const envSchema = z.object({
+  PORT: integer(0, 65_535).default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(64 * 1024),
+  SHUTDOWN_DELAY_MS: integer(0, 120_000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 300_000).default(10_000),
+  MONGODB_URI: z
+    .string()
+    .trim()
+    .regex(/^mongodb(\+srv)?:\/\/[^/?#]+/, 'must start with mongodb:// or mongodb+srv:// and name a host')
+    .optional(),
+  MONGODB_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*$/, 'must be host[:port] or a comma-separated list of them')
+    .optional(),
+  MONGODB_PORT: integer(1, 65_535).default(27017),
+  MONGODB_DATABASE: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -')
+    .optional(),
+  MONGODB_USERNAME: optionalText,
+  MONGODB_PASSWORD: z.string().min(1).optional(),
+  MONGODB_PASSWORD_FILE: optionalText,
+  MONGODB_AUTH_SOURCE: optionalText,
+  MONGODB_REPLICA_SET: optionalText,
+  MONGODB_TLS: z.enum(['true', 'false']).default('false'),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: integer(100, 120_000).default(3000),
+  MONGODB_CONNECT_TIMEOUT_MS: integer(100, 120_000).default(5000),
+  MONGODB_MAX_POOL_SIZE: integer(1, 1000).default(20),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+const defaultDatabase = 'playerfinder';
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'bad value'}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    mongo: mongoSettings(e),
+  };
+}
+
+/** Kubernetes and shells often pass unset values as empty strings; treat them as unset. */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+function mongoSettings(e: Env): MongoSettings | undefined {
+  if (e.MONGODB_URI === undefined && e.MONGODB_HOST === undefined) {
+    if (e.MONGODB_USERNAME !== undefined) throw new ConfigError('invalid MONGODB_USERNAME: set MONGODB_HOST or MONGODB_URI too');
+    return undefined;
+  }
+  const uri = e.MONGODB_URI ?? `mongodb://${withDefaultPorts(e.MONGODB_HOST ?? '', e.MONGODB_PORT)}/`;
+  // Credentials inside MONGODB_URI (an external database's Secret) are honoured by the driver and
+  // redacted before logging; mixing them with MONGODB_USERNAME would be ambiguous.
+  if (e.MONGODB_USERNAME !== undefined && /^mongodb(\+srv)?:\/\/[^/]*@/.test(uri)) {
+    throw new ConfigError('invalid MONGODB_USERNAME: MONGODB_URI already carries credentials');
+  }
+  const database = e.MONGODB_DATABASE ?? databaseFromUri(uri) ?? defaultDatabase;
+  return {
+    uri,
+    database,
+    credentials: credentials(e, database),
+    replicaSet: e.MONGODB_REPLICA_SET,
+    tls: e.MONGODB_TLS === 'true',
+    serverSelectionTimeoutMs: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+    connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS,
+    maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
+  };
+}
+
+function withDefaultPorts(hosts: string, port: number): string {
+  return hosts
+    .split(',')
+    .map((host) => (host.includes(':') ? host : `${host}:${port}`))
+    .join(',');
+}
+
+function databaseFromUri(uri: string): string | undefined {
+  const path = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
+  return path === undefined ? undefined : decodeURIComponent(path);
+}
+
+function credentials(e: Env, database: string): MongoSettings['credentials'] {
+  const password = e.MONGODB_PASSWORD ?? (e.MONGODB_PASSWORD_FILE === undefined ? undefined : readPasswordFile(e.MONGODB_PASSWORD_FILE));
+  if (e.MONGODB_USERNAME === undefined) {
+    if (password !== undefined) throw new ConfigError('invalid MONGODB_PASSWORD: set MONGODB_USERNAME too');
+    return undefined;
+  }
+  if (password === undefined) throw new ConfigError('invalid MONGODB_PASSWORD: required with MONGODB_USERNAME (or MONGODB_PASSWORD_FILE)');
+  return { username: e.MONGODB_USERNAME, password, authSource: e.MONGODB_AUTH_SOURCE ?? database };
+}
+
+function readPasswordFile(file: string): string {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`invalid MONGODB_PASSWORD_FILE: cannot read ${file} (${code})`);
+  }
+  // Files written by editors or `echo` end with a newline that is not part of the password.
+  const password = content.replace(/\r?\n$/, '');
+  if (password === '') throw new ConfigError(`invalid MONGODB_PASSWORD_FILE: ${file} is empty`);
+  return password;
+}
+
+/** The URI with any user information replaced, for logs and error messages. */
+export function redactUri(uri: string): string {
+  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/, '$1***@');
+}

@@ -1,0 +1,48 @@
+// The MongoDB client: options from config, and the driver's monitoring events turned into metrics.
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import type { MongoSettings } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+
+export function createMongoClient(settings: MongoSettings, metrics: Metrics): MongoClient {
+  const options: MongoClientOptions = {
+    appName: 'playerfinder',
+    serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs,
+    connectTimeoutMS: settings.connectTimeoutMs,
+    maxPoolSize: settings.maxPoolSize,
+    // Command events are only emitted when asked for; they feed the command metrics.
+    monitorCommands: true,
+    ...(settings.tls ? { tls: true } : {}),
+    ...(settings.replicaSet === undefined ? {} : { replicaSet: settings.replicaSet }),
+    ...(settings.credentials === undefined
+      ? {}
+      : {
+          auth: { username: settings.credentials.username, password: settings.credentials.password },
+          authSource: settings.credentials.authSource,
+        }),
+  };
+  const client = new MongoClient(settings.uri, options);
+  observe(client, metrics);
+  return client;
+}
+
+function observe(client: MongoClient, metrics: Metrics): void {
+  client.on('commandSucceeded', (event) => {
+    metrics.mongoCommandDuration.observe({ command: event.commandName }, event.duration / 1000);
+  });
+  client.on('commandFailed', (event) => {
+    metrics.mongoCommandDuration.observe({ command: event.commandName }, event.duration / 1000);
+    metrics.mongoCommandFailures.inc({ command: event.commandName });
+  });
+  const pool = metrics.mongoPoolConnections;
+  pool.set({ state: 'checked_out' }, 0);
+  pool.set({ state: 'total' }, 0);
+  client.on('connectionCreated', () => pool.inc({ state: 'total' }));
+  client.on('connectionClosed', () => pool.dec({ state: 'total' }));
+  client.on('connectionCheckedOut', () => pool.inc({ state: 'checked_out' }));
+  client.on('connectionCheckedIn', () => pool.dec({ state: 'checked_out' }));
+}
+
+/** Readiness: a round trip to the server, bounded so a probe never waits on the driver's defaults. */
+export async function ping(client: MongoClient, timeoutMs: number): Promise<void> {
+  await client.db('admin').command({ ping: 1 }, { timeoutMS: timeoutMs });
+}

@@ -1,0 +1,64 @@
+// One error model: everything the API reports to a client is an AppError, rendered as RFC 9457
+// application/problem+json by http/problem.ts.
+import type { z } from 'zod';
+
+export interface FieldError {
+  /** JSON Pointer to the offending value, e.g. /games/0/hoursPerWeek, or the query parameter name. */
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+export interface ProblemOptions {
+  readonly detail: string;
+  readonly errors?: readonly FieldError[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const titles: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  readonly detail: string;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, options: ProblemOptions) {
+    super(options.detail);
+    this.status = status;
+    this.detail = options.detail;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+
+  get title(): string {
+    return titles[this.status] ?? 'Error';
+  }
+}
+
+export const notFound = (detail: string) => new AppError(404, { detail });
+
+/** 400 with one entry per invalid field, from a zod validation failure. */
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
+  const errors = error.issues.map((issue) => ({
+    pointer: fieldPointer(where, issue.path, issue.code === 'unrecognized_keys' ? issue.keys : []),
+    detail: issue.message,
+  }));
+  return new AppError(400, { detail: `The request ${where} is invalid.`, errors });
+}
+
+function fieldPointer(where: string, path: readonly PropertyKey[], unknownKeys: readonly string[]): string {
+  const segments = [...path.map(String), ...unknownKeys.slice(0, 1)];
+  if (where === 'body') return '/' + segments.map((s) => s.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+  return segments.join('.');
+}

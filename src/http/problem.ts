@@ -1,0 +1,85 @@
+// Top-of-chain error handling: every failure leaves as RFC 9457 application/problem+json, with a
+// message a client can act on and never a stack trace. 5xx are logged with the request id.
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/errors.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export const problemSchema = z
+  .object({
+    type: z.string().meta({ description: 'about:blank: the status code says it all' }),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional().meta({ description: 'The request path' }),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+type Problem = z.infer<typeof problemSchema>;
+
+/** The per-request logger that request-context.ts puts on ctx.state. */
+export interface RequestState {
+  log: Logger;
+  requestId: string;
+}
+
+export function problemMiddleware() {
+  return async function problem(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
+        if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
+        if (ctx.status === 501) throw new AppError(405, { detail: `${ctx.method} is not supported.` });
+      }
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
+      render(ctx, appError);
+    }
+  };
+}
+
+function render(ctx: Context, error: AppError): void {
+  const state = ctx.state as Partial<RequestState>;
+  const body: Problem = {
+    type: 'about:blank',
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    instance: ctx.path,
+    ...(state.requestId === undefined ? {} : { requestId: state.requestId }),
+    ...(error.errors === undefined ? {} : { errors: [...error.errors] }),
+  };
+  ctx.status = error.status;
+  ctx.set(error.headers);
+  ctx.type = 'application/problem+json';
+  ctx.body = body;
+}
+
+interface HttpError extends Error {
+  status: number;
+  expose?: boolean;
+  type?: string;
+  limit?: number;
+}
+
+const isHttpError = (error: unknown): error is HttpError =>
+  error instanceof Error && typeof (error as Partial<HttpError>).status === 'number';
+
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError(503, { detail: 'The database is unreachable; retry shortly.', headers: { 'Retry-After': '5' } });
+  }
+  // Errors raised by koa-bodyparser (co-body/raw-body) and http-errors carry a status.
+  if (isHttpError(error) && error.status >= 400 && error.status < 500) {
+    if (error.status === 413) return new AppError(413, { detail: `The request body is larger than ${String(error.limit ?? 'the limit')} bytes.` });
+    if (error.status === 400 && error.type === 'entity.parse.failed') return new AppError(400, { detail: `The request body is not valid JSON: ${error.message}` });
+    return new AppError(error.status, { detail: error.expose === true ? error.message : 'The request cannot be processed.' });
+  }
+  return new AppError(500, { detail: 'An unexpected error occurred; it has been logged with the request id.' });
+}

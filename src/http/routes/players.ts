@@ -1,0 +1,169 @@
+// /v1/players and /v1/games: parse HTTP specifics (ETag, If-Match, Location), call the service.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { StoredPlayer } from '../../players/repository.ts';
+import {
+  gameStatsQuerySchema,
+  gameStatsSchema,
+  playerInputSchema,
+  playerPageSchema,
+  playerPatchSchema,
+  playerReplaceSchema,
+  playerSchema,
+  playerSearchSchema,
+} from '../../players/schema.ts';
+import type { PlayerService, Precondition } from '../../players/service.ts';
+import { problemSchema } from '../problem.ts';
+import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
+
+const json = ['application/json'];
+const mergePatch = ['application/merge-patch+json', 'application/json'];
+
+const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: ['ETag'] });
+
+const commonProblems = {
+  400: problem('Invalid input; `errors` lists each offending field'),
+  503: problem('MongoDB is unreachable; retry later'),
+} as const;
+const writeProblems = {
+  ...commonProblems,
+  413: problem('Body larger than the configured limit'),
+  415: problem('Body is not JSON'),
+} as const;
+const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
+
+export function playerRoutes(service: PlayerService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/players',
+      operationId: 'createPlayer',
+      summary: 'Publish a player profile',
+      tag: 'players',
+      body: { schema: playerInputSchema, contentTypes: json },
+      responses: { 201: { ...playerResponse('Created'), headers: ['ETag', 'Location'] }, ...writeProblems, 409: problem('The nick is taken') },
+      handle: async (ctx, { body }) => {
+        const stored = await service.create(body);
+        ctx.status = 201;
+        ctx.set('Location', `/v1/players/${encodeURIComponent(stored.player.nick)}`);
+        sendPlayer(ctx, stored);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/players',
+      operationId: 'searchPlayers',
+      summary: 'Find players to play with; all filters combine, pages follow nextCursor',
+      tag: 'players',
+      query: playerSearchSchema,
+      responses: { 200: { description: 'One page of players in nick order', schema: playerPageSchema }, ...commonProblems },
+      handle: async (ctx, { query }) => {
+        ctx.body = await service.search(query);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/players/:nick',
+      operationId: 'getPlayer',
+      summary: 'A player by nick (any letter case)',
+      tag: 'players',
+      headers: [{ name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' }],
+      responses: { 200: playerResponse('The player'), 304: { description: 'Not modified' }, ...commonProblems, 404: problem('No such player') },
+      handle: async (ctx, { nick }) => {
+        const stored = await service.get(nick);
+        if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {
+          ctx.set('ETag', etag(stored.revision));
+          ctx.status = 304;
+          return;
+        }
+        sendPlayer(ctx, stored);
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/v1/players/:nick',
+      operationId: 'replacePlayer',
+      summary: 'Replace a player profile (the nick stays)',
+      tag: 'players',
+      headers: [ifMatchHeader],
+      body: { schema: playerReplaceSchema, contentTypes: json },
+      responses: { 200: playerResponse('Replaced'), ...writeProblems, 404: problem('No such player'), 412: problem('If-Match does not match the current ETag') },
+      handle: async (ctx, { nick, body }) => {
+        sendPlayer(ctx, await service.replace(nick, body, precondition(ctx)));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/v1/players/:nick',
+      operationId: 'updatePlayer',
+      summary: 'Change some fields (JSON merge patch; null removes bio or contact)',
+      tag: 'players',
+      headers: [ifMatchHeader],
+      body: { schema: playerPatchSchema, contentTypes: mergePatch },
+      responses: {
+        200: playerResponse('Updated'),
+        ...writeProblems,
+        404: problem('No such player'),
+        409: problem('Edited concurrently too often; retry'),
+        412: problem('If-Match does not match the current ETag'),
+      },
+      handle: async (ctx, { nick, body }) => {
+        sendPlayer(ctx, await service.patch(nick, body, precondition(ctx)));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/players/:nick',
+      operationId: 'deletePlayer',
+      summary: 'Remove a player profile',
+      tag: 'players',
+      headers: [ifMatchHeader],
+      responses: { 204: { description: 'Deleted' }, ...commonProblems, 404: problem('No such player'), 412: problem('If-Match does not match the current ETag') },
+      handle: async (ctx, { nick }) => {
+        await service.delete(nick, precondition(ctx));
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/games',
+      operationId: 'listGames',
+      summary: 'Game titles with how many players play each, most played first',
+      tag: 'games',
+      query: gameStatsQuerySchema,
+      responses: { 200: { description: 'Titles and player counts', schema: gameStatsSchema }, ...commonProblems },
+      handle: async (ctx, { query }) => {
+        const items: z.infer<typeof gameStatsSchema>['items'] = await service.gameStats(query.limit);
+        ctx.body = { items };
+      },
+    }),
+  ];
+}
+
+function sendPlayer(ctx: Context, stored: StoredPlayer): void {
+  ctx.set('ETag', etag(stored.revision));
+  ctx.body = stored.player;
+}
+
+const etag = (revision: string): string => `"${revision}"`;
+
+/** Entity tags listed in an If-Match / If-None-Match header; weak tags are kept with their W/ prefix. */
+function entityTags(header: string): string[] {
+  return header.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+}
+
+/** If-Match uses strong comparison (RFC 9110 §13.1.1): weak tags never match. */
+function precondition(ctx: Context): Precondition | undefined {
+  const header = ctx.get('If-Match').trim();
+  if (header === '') return undefined;
+  if (header === '*') return { anyVersion: true };
+  const revisions = entityTags(header).flatMap((tag) => /^"([^"]*)"$/.exec(tag)?.slice(1) ?? []);
+  return { revisions };
+}
+
+/** If-None-Match uses weak comparison (RFC 9110 §13.1.2). */
+function matchesAny(header: string, revision: string): boolean {
+  if (header.trim() === '*') return true;
+  return entityTags(header).some((tag) => tag.replace(/^W\//, '') === etag(revision));
+}

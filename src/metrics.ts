@@ -1,0 +1,60 @@
+// Every metric the service exports, on a registry owned by one app instance (never prom-client's global
+// one), so two apps can live in one process, as they do in tests.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** RED metrics per route template; seconds, as Prometheus expects. */
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly httpRequestsInFlight: Gauge;
+  readonly mongoCommandDuration: Histogram<'command'>;
+  readonly mongoCommandFailures: Counter<'command'>;
+  /** Pool usage from the driver's monitoring events: state is "checked_out" or "total". */
+  readonly mongoPoolConnections: Gauge<'state'>;
+  readonly playersRegistered: Counter;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    httpRequestsInFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served now',
+      registers,
+    }),
+    mongoCommandDuration: new Histogram({
+      name: 'mongodb_command_duration_seconds',
+      help: 'MongoDB command duration by command name (successful and failed)',
+      labelNames: ['command'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    mongoCommandFailures: new Counter({
+      name: 'mongodb_command_failures_total',
+      help: 'MongoDB commands that failed, by command name',
+      labelNames: ['command'],
+      registers,
+    }),
+    mongoPoolConnections: new Gauge({
+      name: 'mongodb_pool_connections',
+      help: 'MongoDB driver pool connections: checked_out (in use) and total (open)',
+      labelNames: ['state'],
+      registers,
+    }),
+    playersRegistered: new Counter({
+      name: 'playerfinder_players_registered_total',
+      help: 'Players registered through this instance since it started',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,79 @@
+// Builds the OpenAPI 3.1 document from the route table and the zod schemas that validate requests.
+import { z } from 'zod';
+import { openApiPath, type RouteSpec } from './http/route.ts';
+
+/** Served by terminus in front of Koa (lifecycle.ts), so they are not in the route table. */
+export const probePaths = {
+  '/healthz': 'Liveness: 200 while the process serves HTTP; never depends on MongoDB',
+  '/readyz': 'Readiness: 200 when MongoDB answers a ping and indexes exist; 503 otherwise and from the start of shutdown',
+} as const;
+
+const jsonSchemaOptions = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
+
+/** A named schema becomes a $ref into components; an anonymous one is inlined. */
+function schemaRef(schema: z.ZodType, io: 'input' | 'output'): unknown {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (id !== undefined) return { $ref: `#/components/schemas/${id}` };
+  return stripDialect(z.toJSONSchema(schema, { ...jsonSchemaOptions, io }));
+}
+
+function stripDialect(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = schema;
+  return rest;
+}
+
+function queryParameters(schema: z.ZodType): unknown[] {
+  const json = z.toJSONSchema(schema, { ...jsonSchemaOptions, io: 'output' }) as { properties?: Record<string, Record<string, unknown>> };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...propertySchema } = property;
+    return { name, in: 'query', required: false, ...(description === undefined ? {} : { description }), schema: propertySchema };
+  });
+}
+
+function operation(route: RouteSpec): Record<string, unknown> {
+  const parameters = [
+    ...(route.path.includes(':nick') ? [{ name: 'nick', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{3,24}$' } }] : []),
+    ...(route.query === undefined ? [] : queryParameters(route.query)),
+    ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
+  ];
+  const responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, response]) => [
+      status,
+      {
+        description: response.description,
+        ...(response.headers === undefined ? {} : { headers: Object.fromEntries(response.headers.map((name) => [name, { schema: { type: 'string' } }])) }),
+        ...(response.schema === undefined ? {} : { content: { [response.contentType ?? 'application/json']: { schema: schemaRef(response.schema, 'output') } } }),
+      },
+    ]),
+  );
+  const body = route.body;
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(body === undefined
+      ? {}
+      : { requestBody: { required: true, content: Object.fromEntries(body.contentTypes.map((type) => [type, { schema: schemaRef(body.schema, 'input') }])) } }),
+    responses,
+  };
+}
+
+export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    (paths[openApiPath(route.path)] ??= {})[route.method] = operation(route);
+  }
+  for (const [path, summary] of Object.entries(probePaths)) {
+    paths[path] = { get: { operationId: path.slice(1), summary, tags: ['service'], responses: { 200: { description: 'OK' }, 503: { description: 'Not ready / shutting down' } } } };
+  }
+  const components = z.toJSONSchema(z.globalRegistry, { ...jsonSchemaOptions, uri: (id) => `#/components/schemas/${id}` });
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: { title: info.title, version: info.version, description: 'Find other video-game players to play with.' },
+    tags: [{ name: 'players' }, { name: 'games' }, { name: 'service' }],
+    paths,
+    components: { schemas: Object.fromEntries(Object.entries(components.schemas).map(([id, schema]) => [id, stripDialect(schema as Record<string, unknown>)])) },
+  };
+}

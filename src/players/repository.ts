@@ -1,0 +1,293 @@
+// MongoDB access for players. Returns plain records, never driver objects. Queries are built only from
+// validated scalars, so nothing a client sends can become an operator.
+//
+// Works on MongoDB 7/8 and FerretDB 1.24 alike, which is why searchable facts are stored pre-computed
+// (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
+// their own collection instead of picked with $first in an aggregation, and a write to an existing
+// player first claims its next version in playerWrites (see #claim).
+import { MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
+import type { Game, Player, PlayerInput } from './schema.ts';
+
+/** A player as stored: the API fields plus its revision (player id and version), which is the ETag. */
+export interface StoredPlayer {
+  readonly player: Player;
+  readonly revision: string;
+}
+
+export interface SearchCriteria {
+  readonly gameKey?: string | undefined;
+  readonly platform?: string | undefined;
+  readonly region?: string | undefined;
+  readonly language?: string | undefined;
+  readonly competitive?: boolean | undefined;
+  readonly minAge?: number | undefined;
+  readonly maxAge?: number | undefined;
+  /** Exclusive lower bound on the normalised nick: the page before ended there. */
+  readonly afterNickKey?: string | undefined;
+  readonly limit: number;
+}
+
+export type WriteOutcome = StoredPlayer | 'missing' | 'conflict';
+
+interface PlayerDocument extends PlayerInput {
+  nickKey: string;
+  gameKeys: string[];
+  competitiveGameKeys: string[];
+  casualGameKeys: string[];
+  playsCompetitive: boolean;
+  playsCasual: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+interface GameTitleDocument {
+  _id: string;
+  title: string;
+}
+
+/** Proof that one writer, and only one, moves a player from a version to the next. */
+interface WriteClaim {
+  _id: string;
+  player: ObjectId;
+  at: Date;
+}
+
+/** A claim older than this belongs to a writer that died mid-write; it no longer blocks the player. */
+const abandonedClaimMs = 30_000;
+
+export class DuplicateNickError extends Error {
+  override name = 'DuplicateNickError';
+}
+
+/** The identity of a nick or a game title: case and surrounding/double spaces do not matter. */
+export const normaliseKey = (value: string): string => value.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** Every index the service relies on; each backs one lookup or filter (README "Indexes"). */
+export const playerIndexes: readonly IndexDescription[] = [
+  { key: { nickKey: 1 }, name: 'nick_unique', unique: true },
+  { key: { gameKeys: 1, nickKey: 1 }, name: 'game_nick' },
+  { key: { competitiveGameKeys: 1, nickKey: 1 }, name: 'competitive_game_nick' },
+  { key: { casualGameKeys: 1, nickKey: 1 }, name: 'casual_game_nick' },
+  { key: { playsCompetitive: 1, nickKey: 1 }, name: 'plays_competitive_nick' },
+  { key: { playsCasual: 1, nickKey: 1 }, name: 'plays_casual_nick' },
+  { key: { platforms: 1, nickKey: 1 }, name: 'platform_nick' },
+  { key: { region: 1, nickKey: 1 }, name: 'region_nick' },
+  { key: { languages: 1, nickKey: 1 }, name: 'language_nick' },
+  { key: { age: 1, nickKey: 1 }, name: 'age_nick' },
+];
+
+/** Client-owned fields that may be absent, so a full replace has to remove them. */
+const optionalFields = ['bio', 'contact'] as const;
+
+/** _id and version make the revision; search pages also need nickKey for the cursor. */
+const searchProjection = {
+  gameKeys: 0,
+  competitiveGameKeys: 0,
+  casualGameKeys: 0,
+  playsCompetitive: 0,
+  playsCasual: 0,
+} as const;
+const projection = { ...searchProjection, nickKey: 0 } as const;
+
+export class PlayerRepository {
+  readonly #players: Collection<PlayerDocument>;
+  readonly #titles: Collection<GameTitleDocument>;
+  readonly #claims: Collection<WriteClaim>;
+
+  constructor(db: Db) {
+    this.#players = db.collection<PlayerDocument>('players');
+    this.#titles = db.collection<GameTitleDocument>('gameTitles');
+    this.#claims = db.collection<WriteClaim>('playerWrites');
+  }
+
+  /** Idempotent: creating an index that exists with the same definition is a no-op. */
+  async ensureIndexes(): Promise<void> {
+    await this.#players.createIndexes([...playerIndexes]);
+    await this.#claims.createIndexes([{ key: { player: 1, at: 1 }, name: 'player_at' }]);
+  }
+
+  async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
+    const document = { _id: new ObjectId(), ...input, ...derivedFields(input), nickKey: normaliseKey(input.nick), createdAt: now, updatedAt: now, version: 1 };
+    try {
+      await this.#players.insertOne(document);
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateNickError(input.nick);
+      throw error;
+    }
+    await this.#rememberTitles(input.games);
+    return toStored(document);
+  }
+
+  async findByNick(nick: string): Promise<StoredPlayer | undefined> {
+    const document = await this.#players.findOne({ nickKey: normaliseKey(nick) }, { projection });
+    return document === null ? undefined : toStored(document);
+  }
+
+  /**
+   * Replaces every client-owned field of the player at `revision`, if it is still at that revision:
+   * the compare-and-set that keeps concurrent edits from overwriting each other.
+   */
+  async replace(revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
+    const { id, version } = parseRevision(revision);
+    if (!(await this.#claim(id, version + 1, now))) return this.#conflictOrMissing(id);
+    const { nick: _identity, ...fields } = input;
+    const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
+    const updated = await this.#players.findOneAndUpdate(
+      { _id: id, version },
+      {
+        $set: { ...fields, ...derivedFields(input), updatedAt: now, version: version + 1 },
+        ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
+      },
+      // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
+      { returnDocument: 'after' },
+    );
+    if (updated === null) return this.#conflictOrMissing(id);
+    await this.#rememberTitles(input.games);
+    await this.#claims.deleteMany({ player: id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
+    return toStored(updated);
+  }
+
+  /** Deletes the player at `revision`, if it is still at that revision. */
+  async delete(revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
+    const { id, version } = parseRevision(revision);
+    if (!(await this.#claim(id, version + 1, now))) return this.#conflictOrMissing(id);
+    const { deletedCount } = await this.#players.deleteOne({ _id: id, version });
+    if (deletedCount === 0) return this.#conflictOrMissing(id);
+    await this.#claims.deleteMany({ player: id });
+    return 'deleted';
+  }
+
+  /** One page in normalised-nick order; asks for one extra document to know whether another page exists. */
+  async search(criteria: SearchCriteria): Promise<{ items: Player[]; lastNickKey: string | undefined }> {
+    const documents = await this.#players
+      .find(searchFilter(criteria), { projection: searchProjection })
+      .sort({ nickKey: 1 })
+      .limit(criteria.limit + 1)
+      .toArray();
+    const page = documents.slice(0, criteria.limit);
+    const hasMore = documents.length > criteria.limit;
+    return {
+      items: page.map((document) => toStored(document).player),
+      lastNickKey: hasMore ? page.at(-1)?.nickKey : undefined,
+    };
+  }
+
+  /** Titles with how many players play each, most played first. */
+  async gameStats(limit: number): Promise<{ title: string; players: number }[]> {
+    const counts = await this.#players
+      .aggregate<{ _id: string; players: number }>([
+        { $unwind: '$gameKeys' },
+        { $group: { _id: '$gameKeys', players: { $sum: 1 } } },
+        { $sort: { players: -1, _id: 1 } },
+        { $limit: limit },
+      ])
+      .toArray();
+    const titles = await this.#titles.find({ _id: { $in: counts.map((count) => count._id) } }).toArray();
+    const titleByKey = new Map(titles.map((title) => [title._id, title.title]));
+    return counts.map((count) => ({ title: titleByKey.get(count._id) ?? count._id, players: count.players }));
+  }
+
+  /**
+   * Claims the right to move a player to `version`. The claim's _id is unique, so exactly one writer gets
+   * it, on any server: a filtered findOneAndUpdate alone is atomic on MongoDB but not on FerretDB's
+   * SQLite backend, which filters and writes in separate steps.
+   */
+  async #claim(id: ObjectId, version: number, now: Date): Promise<boolean> {
+    const claim = { _id: `${id.toHexString()}:${String(version)}`, player: id, at: now };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.#claims.insertOne(claim);
+        return true;
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      }
+      const abandoned = await this.#claims.deleteOne({ _id: claim._id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
+      if (abandoned.deletedCount === 0) return false;
+    }
+    return false;
+  }
+
+  async #conflictOrMissing(id: ObjectId): Promise<'conflict' | 'missing'> {
+    return (await this.#players.countDocuments({ _id: id }, { limit: 1 })) > 0 ? 'conflict' : 'missing';
+  }
+
+  /** The first spelling of a title that anyone used is the one shown in game statistics. */
+  async #rememberTitles(games: readonly Game[]): Promise<void> {
+    await this.#titles.bulkWrite(
+      games.map((game) => ({
+        updateOne: { filter: { _id: normaliseKey(game.title) }, update: { $setOnInsert: { title: game.title.trim() } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+}
+
+function derivedFields(input: PlayerInput) {
+  const keys = (games: readonly Game[]) => [...new Set(games.map((game) => normaliseKey(game.title)))];
+  const competitive = input.games.filter((game) => game.competitive);
+  const casual = input.games.filter((game) => !game.competitive);
+  return {
+    gameKeys: keys(input.games),
+    competitiveGameKeys: keys(competitive),
+    casualGameKeys: keys(casual),
+    playsCompetitive: competitive.length > 0,
+    playsCasual: casual.length > 0,
+  };
+}
+
+function searchFilter(criteria: SearchCriteria): Filter<PlayerDocument> {
+  const filter: Filter<PlayerDocument> = {};
+  if (criteria.gameKey !== undefined) {
+    if (criteria.competitive === undefined) filter.gameKeys = criteria.gameKey;
+    else if (criteria.competitive) filter.competitiveGameKeys = criteria.gameKey;
+    else filter.casualGameKeys = criteria.gameKey;
+  } else if (criteria.competitive !== undefined) {
+    if (criteria.competitive) filter.playsCompetitive = true;
+    else filter.playsCasual = true;
+  }
+  if (criteria.platform !== undefined) filter.platforms = criteria.platform as PlayerDocument['platforms'][number];
+  if (criteria.region !== undefined) filter.region = criteria.region as PlayerDocument['region'];
+  if (criteria.language !== undefined) filter.languages = criteria.language;
+  if (criteria.minAge !== undefined || criteria.maxAge !== undefined) {
+    filter.age = { ...(criteria.minAge === undefined ? {} : { $gte: criteria.minAge }), ...(criteria.maxAge === undefined ? {} : { $lte: criteria.maxAge }) };
+  }
+  if (criteria.afterNickKey !== undefined) filter.nickKey = { $gt: criteria.afterNickKey };
+  return filter;
+}
+
+interface ApiShapedDocument extends PlayerInput {
+  _id: ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+/** The ETag value: which player (a re-created nick is a new one) and which version of it. */
+function revisionOf(document: { _id: ObjectId; version: number }): string {
+  return `${document._id.toHexString()}-${String(document.version)}`;
+}
+
+function parseRevision(revision: string): { id: ObjectId; version: number } {
+  const [id = '', version = ''] = revision.split('-');
+  return { id: ObjectId.createFromHexString(id), version: Number(version) };
+}
+
+function toStored(document: ApiShapedDocument): StoredPlayer {
+  const { createdAt, updatedAt, nick, firstName, lastName, age, platforms, games, region, languages, bio, contact } = document;
+  const player: Player = {
+    nick,
+    firstName,
+    lastName,
+    age,
+    platforms,
+    games,
+    region,
+    languages,
+    ...(bio === undefined ? {} : { bio }),
+    ...(contact === undefined ? {} : { contact }),
+    createdAt: createdAt.toISOString(),
+    updatedAt: updatedAt.toISOString(),
+  };
+  return { player, revision: revisionOf(document) };
+}

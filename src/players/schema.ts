@@ -1,0 +1,118 @@
+// The one definition of what a player is. These schemas validate requests and, through openapi.ts,
+// produce the OpenAPI document, so the two cannot drift apart.
+import { z } from 'zod';
+
+export const platforms = ['pc', 'playstation', 'xbox', 'switch', 'mobile'] as const;
+export const regions = ['eu', 'na', 'sa', 'asia', 'oceania', 'africa', 'me'] as const;
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+
+export const nickSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{3,24}$/, '3-24 characters: letters, digits, _ or -')
+  .meta({ description: 'Public handle; unique regardless of letter case', examples: ['Ada_Lovelace'] });
+
+const platformSchema = z.enum(platforms);
+const regionSchema = z.enum(regions).meta({ description: 'eu, na (North America), sa (South America), asia, oceania, africa, me (Middle East)' });
+
+const languageSchema = z
+  .string()
+  .regex(/^[a-z]{2}$/, 'an ISO 639-1 code such as en or es')
+  // The pattern admits "xx"; Intl knows which two-letter codes are real languages.
+  .refine((code) => languageNames.of(code) !== undefined, 'not an ISO 639-1 language code');
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const gameSchema = z.strictObject({
+  title: text(100).meta({ examples: ['Rocket League'] }),
+  platform: platformSchema,
+  hoursPerWeek: z.number().min(0).max(168),
+  competitive: z.boolean(),
+  rank: text(50).optional().meta({ examples: ['Diamond II'] }),
+});
+
+const uniqueItems = <T>(items: readonly T[]) => new Set(items).size === items.length;
+
+/** What a client sends to create or fully replace a player. */
+export const playerInputSchema = z
+  .strictObject({
+    nick: nickSchema,
+    firstName: text(100),
+    lastName: text(100),
+    age: z.int().min(13).max(120),
+    platforms: z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat'),
+    games: z.array(gameSchema).min(1).max(50),
+    region: regionSchema,
+    languages: z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat'),
+    bio: z.string().max(500).optional(),
+    contact: text(100).optional().meta({ description: 'How to reach the player, e.g. a Discord handle', examples: ['ada#1815'] }),
+  })
+  .meta({ id: 'PlayerInput' });
+
+export type PlayerInput = z.infer<typeof playerInputSchema>;
+export type Game = z.infer<typeof gameSchema>;
+
+/** PUT body: the full player; `nick`, when present, must be the one in the path. */
+export const playerReplaceSchema = playerInputSchema.partial({ nick: true }).meta({ id: 'PlayerReplace' });
+
+/**
+ * PATCH body (RFC 7396 JSON merge patch): any subset of the fields; null removes an optional field.
+ * The merged result is validated again against the full schema.
+ */
+export const playerPatchSchema = z
+  .strictObject({
+    nick: nickSchema.optional(),
+    firstName: text(100).optional(),
+    lastName: text(100).optional(),
+    age: z.int().min(13).max(120).optional(),
+    platforms: z.array(platformSchema).optional(),
+    games: z.array(gameSchema).optional(),
+    region: regionSchema.optional(),
+    languages: z.array(languageSchema).optional(),
+    bio: z.string().max(500).nullable().optional(),
+    contact: text(100).nullable().optional(),
+  })
+  .meta({ id: 'PlayerPatch' });
+
+export const playerSchema = playerInputSchema
+  .extend({
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Player' });
+
+export type Player = z.infer<typeof playerSchema>;
+
+const booleanText = z.enum(['true', 'false']);
+
+/** GET /v1/players query string. Every value is a scalar, so no MongoDB operator can ride in on it. */
+export const playerSearchSchema = z.strictObject({
+  game: text(100).optional().meta({ description: 'Plays this title (case-insensitive)' }),
+  platform: platformSchema.optional(),
+  region: regionSchema.optional(),
+  language: languageSchema.optional(),
+  competitive: booleanText.optional().meta({ description: 'Plays competitively (true) or casually (false); with game, that game' }),
+  minAge: z.coerce.number().int().min(13).max(120).optional(),
+  maxAge: z.coerce.number().int().min(13).max(120).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
+});
+
+export type PlayerSearch = z.infer<typeof playerSearchSchema>;
+
+export const playerPageSchema = z
+  .object({
+    items: z.array(playerSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
+  })
+  .meta({ id: 'PlayerPage' });
+
+export const gameStatsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const gameStatsSchema = z
+  .object({
+    items: z.array(z.object({ title: z.string(), players: z.int().min(0) })),
+  })
+  .meta({ id: 'GameStats' });

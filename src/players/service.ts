@@ -1,0 +1,147 @@
+// Player use cases: identity rules, preconditions (ETag / If-Match), merge patches, search paging.
+// Knows nothing of Koa or the driver: routes hand it validated input, the repository stores it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, notFound, validationError } from '../errors.ts';
+import { applyMergePatch } from './merge-patch.ts';
+import { DuplicateNickError, normaliseKey, type PlayerRepository, type StoredPlayer } from './repository.ts';
+import { playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
+
+/** A parsed If-Match header: `*` (any current version) or a list of strong entity tags. */
+export type Precondition = { readonly anyVersion: true } | { readonly revisions: readonly string[] };
+
+export interface PlayerPage {
+  readonly items: Player[];
+  readonly nextCursor: string | null;
+}
+
+/** Concurrent writes without If-Match are retried on the latest version this many times. */
+const writeAttempts = 10;
+
+export class PlayerService {
+  readonly #repository: PlayerRepository;
+  readonly #now: () => Date;
+  readonly #onRegistered: () => void;
+
+  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void } = {}) {
+    this.#repository = repository;
+    this.#now = options.now ?? (() => new Date());
+    this.#onRegistered = options.onRegistered ?? (() => undefined);
+  }
+
+  async create(input: PlayerInput): Promise<StoredPlayer> {
+    try {
+      const stored = await this.#repository.insert(input, this.#now());
+      this.#onRegistered();
+      return stored;
+    } catch (error) {
+      if (error instanceof DuplicateNickError) throw new AppError(409, { detail: `The nick "${input.nick}" is taken.` });
+      throw error;
+    }
+  }
+
+  async get(nick: string): Promise<StoredPlayer> {
+    const stored = await this.#repository.findByNick(nick);
+    if (stored === undefined) throw missing(nick);
+    return stored;
+  }
+
+  async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined): Promise<StoredPlayer> {
+    assertSameIdentity(nick, body.nick);
+    return this.#writeLatest(nick, precondition, (current, now) => this.#repository.replace(current.revision, { ...body, nick: current.player.nick }, now));
+  }
+
+  /** RFC 7396 merge patch, applied to the latest version; the result must be a valid player. */
+  async patch(nick: string, patch: Record<string, unknown>, precondition: Precondition | undefined): Promise<StoredPlayer> {
+    assertSameIdentity(nick, typeof patch.nick === 'string' ? patch.nick : undefined);
+    return this.#writeLatest(nick, precondition, (current, now) => {
+      const { createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = current.player;
+      const merged = playerInputSchema.safeParse(applyMergePatch(editable, patch));
+      if (!merged.success) throw validationError(merged.error, 'body');
+      return this.#repository.replace(current.revision, merged.data, now);
+    });
+  }
+
+  async delete(nick: string, precondition: Precondition | undefined): Promise<void> {
+    await this.#writeLatest(nick, precondition, (current, now) => this.#repository.delete(current.revision, now));
+  }
+
+  async search(query: PlayerSearch): Promise<PlayerPage> {
+    if (query.minAge !== undefined && query.maxAge !== undefined && query.minAge > query.maxAge) {
+      throw new AppError(400, { detail: 'The request query is invalid.', errors: [{ pointer: 'minAge', detail: 'must not be greater than maxAge' }] });
+    }
+    const page = await this.#repository.search({
+      gameKey: query.game === undefined ? undefined : normaliseKey(query.game),
+      platform: query.platform,
+      region: query.region,
+      language: query.language,
+      competitive: query.competitive === undefined ? undefined : query.competitive === 'true',
+      minAge: query.minAge,
+      maxAge: query.maxAge,
+      afterNickKey: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      limit: query.limit,
+    });
+    return { items: page.items, nextCursor: page.lastNickKey === undefined ? null : encodeCursor(page.lastNickKey) };
+  }
+
+  async gameStats(limit: number): Promise<{ title: string; players: number }[]> {
+    return this.#repository.gameStats(limit);
+  }
+
+  /**
+   * Read, check the precondition, write if still at that version. A lost race is retried on the newer
+   * version, unless the client named the version it edits (If-Match), which then no longer holds: 412.
+   */
+  async #writeLatest<T>(nick: string, precondition: Precondition | undefined, write: (current: StoredPlayer, now: Date) => Promise<T | 'missing' | 'conflict'>): Promise<T> {
+    for (let attempt = 1; attempt <= writeAttempts; attempt++) {
+      const current = await this.#repository.findByNick(nick);
+      if (current === undefined || (precondition !== undefined && !satisfies(precondition, current.revision))) {
+        throw preconditionOrMissing(nick, precondition);
+      }
+      const outcome = await write(current, this.#now());
+      if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
+      if (outcome === 'missing' || precondition !== undefined) throw preconditionOrMissing(nick, precondition);
+      // Spread the retries of writers that collided, so they do not collide again in lockstep.
+      await sleep(Math.random() * 5 * attempt);
+    }
+    throw new AppError(409, { detail: `"${nick}" is being edited concurrently; retry the request.` });
+  }
+}
+
+export function satisfies(precondition: Precondition, revision: string): boolean {
+  return 'anyVersion' in precondition || precondition.revisions.includes(revision);
+}
+
+function missing(nick: string): AppError {
+  return notFound(`No player has the nick "${nick}".`);
+}
+
+/** RFC 9110: a failed If-Match (including on a missing resource) is 412; without one, a missing player is 404. */
+function preconditionOrMissing(nick: string, precondition: Precondition | undefined): AppError {
+  if (precondition === undefined) return missing(nick);
+  return new AppError(412, { detail: `"${nick}" has changed or no longer exists; GET it again for its current ETag.` });
+}
+
+function assertSameIdentity(pathNick: string, bodyNick: string | undefined): void {
+  if (bodyNick !== undefined && normaliseKey(bodyNick) !== normaliseKey(pathNick)) {
+    throw new AppError(400, {
+      detail: 'The nick is the player\'s identity and cannot be changed.',
+      errors: [{ pointer: '/nick', detail: `must be "${pathNick}" (the nick in the path)` }],
+    });
+  }
+}
+
+function encodeCursor(nickKey: string): string {
+  return Buffer.from(JSON.stringify({ after: nickKey })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof decoded === 'object' && decoded !== null && 'after' in decoded && typeof decoded.after === 'string' && /^[a-z0-9_-]{3,24}$/.test(decoded.after)) {
+      return decoded.after;
+    }
+  } catch {
+    // Falls through to the same 400 as a well-formed but foreign cursor.
+  }
+  throw new AppError(400, { detail: 'The request query is invalid.', errors: [{ pointer: 'cursor', detail: 'not a cursor returned by this API' }] });
+}
