@@ -1,5 +1,6 @@
 // Builds the Koa application. Opens no sockets and reads no environment: main.ts and the tests hand it
 // everything, so several apps can run side by side in one process.
+import type { RequestListener } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
@@ -24,7 +25,9 @@ export interface AppDependencies {
 
 export interface App {
   readonly koa: Koa;
-  readonly routes: readonly RouteSpec[];
+  readonly router: Router;
+  /** For http.createServer. */
+  readonly handler: RequestListener;
 }
 
 export function createApp(deps: AppDependencies): App {
@@ -53,5 +56,13 @@ export function createApp(deps: AppDependencies): App {
     )
     .use(router.routes())
     .use(router.allowedMethods());
-  return { koa, routes };
+  const callback = koa.callback();
+  return {
+    koa,
+    router,
+    // Koa's callback handles its own errors, so the promise it returns never rejects.
+    handler: (request, response) => {
+      void callback(request, response);
+    },
+  };
 }

@@ -24,10 +24,10 @@ async function main(): Promise<void> {
   const mongo = required(config);
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
-  const players = new PlayerService(database.players, { onRegistered: () => metrics.playersRegistered.inc() });
+  const players = new PlayerService(database.players, { onRegistered: () => { metrics.playersRegistered.inc(); } });
   const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: packageJson });
 
-  const server = createServer(app.koa.callback());
+  const server = createServer(app.handler);
   attachLifecycle(server, {
     readiness: () => database.readiness(),
     onShutdown: async () => {

@@ -17,8 +17,9 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output'): unknown {
   return stripDialect(z.toJSONSchema(schema, { ...jsonSchemaOptions, io }));
 }
 
+/** The document declares the dialect once (jsonSchemaDialect) and names components by their key. */
 function stripDialect(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = schema;
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
   return rest;
 }
 

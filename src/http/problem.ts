@@ -63,7 +63,6 @@ function render(ctx: Context, error: AppError): void {
 interface HttpError extends Error {
   status: number;
   expose?: boolean;
-  type?: string;
   limit?: number;
 }
 
@@ -78,7 +77,8 @@ export function toAppError(error: unknown): AppError {
   // Errors raised by koa-bodyparser (co-body/raw-body) and http-errors carry a status.
   if (isHttpError(error) && error.status >= 400 && error.status < 500) {
     if (error.status === 413) return new AppError(413, { detail: `The request body is larger than ${String(error.limit ?? 'the limit')} bytes.` });
-    if (error.status === 400 && error.type === 'entity.parse.failed') return new AppError(400, { detail: `The request body is not valid JSON: ${error.message}` });
+    // co-body reports unparsable JSON as a SyntaxError with status 400.
+    if (error.status === 400 && error instanceof SyntaxError) return new AppError(400, { detail: `The request body is not valid JSON: ${error.message}` });
     return new AppError(error.status, { detail: error.expose === true ? error.message : 'The request cannot be processed.' });
   }
   return new AppError(500, { detail: 'An unexpected error occurred; it has been logged with the request id.' });

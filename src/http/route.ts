@@ -40,15 +40,16 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
 
 /** Type-checks a route's handler against its own schemas; the result is stored type-erased. */
 export function defineRoute<Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<Q, B>): RouteSpec {
-  return spec as unknown as RouteSpec;
+  return spec;
 }
 
 export function registerRoutes(router: Router, routes: readonly RouteSpec[]): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
+      if (route.query === undefined) rejectAnyQuery(ctx);
       const input: RouteInput<unknown, unknown> = {
         nick: route.path.includes(':nick') ? parse(nickSchema, ctx.params.nick, 'path') : '',
-        query: route.query === undefined ? rejectQuery(ctx) : parse(route.query, ctx.query, 'query'),
+        query: route.query === undefined ? undefined : parse(route.query, ctx.query, 'query'),
         body: route.body === undefined ? undefined : parseBody(ctx, route.body),
       };
       await route.handle(ctx, input);
@@ -75,12 +76,11 @@ function parseBody(ctx: Context, body: NonNullable<RouteSpec['body']>): unknown 
 }
 
 /** Routes without query parameters still reject unknown ones, so typos and injected keys are not ignored. */
-function rejectQuery(ctx: Context): undefined {
+function rejectAnyQuery(ctx: Context): void {
   const [unknown] = Object.keys(ctx.query);
   if (unknown !== undefined) {
     throw new AppError(400, { detail: 'The request query is invalid.', errors: [{ pointer: unknown, detail: 'unknown query parameter' }] });
   }
-  return undefined;
 }
 
 /** /v1/players/:nick → /v1/players/{nick} */

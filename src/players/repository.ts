@@ -5,7 +5,7 @@
 // (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
 // their own collection instead of picked with $first in an aggregation, and a write to an existing
 // player first claims its next version in playerWrites (see #claim).
-import { MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
 import type { Game, Player, PlayerInput } from './schema.ts';
 
 /** A player as stored: the API fields plus its revision (player id and version), which is the ETag. */
@@ -109,13 +109,13 @@ export class PlayerRepository {
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
     const document = { _id: new ObjectId(), ...input, ...derivedFields(input), nickKey: normaliseKey(input.nick), createdAt: now, updatedAt: now, version: 1 };
+    await this.#rememberTitles(input.games);
     try {
       await this.#players.insertOne(document);
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateNickError(input.nick);
+      if (isDuplicateKey(error)) throw new DuplicateNickError(input.nick);
       throw error;
     }
-    await this.#rememberTitles(input.games);
     return toStored(document);
   }
 
@@ -131,6 +131,7 @@ export class PlayerRepository {
   async replace(revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
     const { id, version } = parseRevision(revision);
     if (!(await this.#claim(id, version + 1, now))) return this.#conflictOrMissing(id);
+    await this.#rememberTitles(input.games);
     const { nick: _identity, ...fields } = input;
     const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
     const updated = await this.#players.findOneAndUpdate(
@@ -143,7 +144,6 @@ export class PlayerRepository {
       { returnDocument: 'after' },
     );
     if (updated === null) return this.#conflictOrMissing(id);
-    await this.#rememberTitles(input.games);
     await this.#claims.deleteMany({ player: id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
     return toStored(updated);
   }
@@ -200,7 +200,7 @@ export class PlayerRepository {
         await this.#claims.insertOne(claim);
         return true;
       } catch (error) {
-        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
       const abandoned = await this.#claims.deleteOne({ _id: claim._id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
       if (abandoned.deletedCount === 0) return false;
@@ -212,15 +212,31 @@ export class PlayerRepository {
     return (await this.#players.countDocuments({ _id: id }, { limit: 1 })) > 0 ? 'conflict' : 'missing';
   }
 
-  /** The first spelling of a title that anyone used is the one shown in game statistics. */
+  /**
+   * The first spelling of a title that anyone used is the one shown in game statistics. Runs before the
+   * player is written, so a failure here never leaves a stored player behind an error response.
+   */
   async #rememberTitles(games: readonly Game[]): Promise<void> {
-    await this.#titles.bulkWrite(
-      games.map((game) => ({
-        updateOne: { filter: { _id: normaliseKey(game.title) }, update: { $setOnInsert: { title: game.title.trim() } }, upsert: true },
-      })),
-      { ordered: false },
-    );
+    try {
+      await this.#titles.bulkWrite(
+        games.map((game) => ({
+          updateOne: { filter: { _id: normaliseKey(game.title) }, update: { $setOnInsert: { title: game.title.trim() } }, upsert: true },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      // Two concurrent upserts of a new title: one inserts, the other may get E11000. Either way it exists.
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    const writeErrors = [error.writeErrors].flat();
+    return writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000);
+  }
+  return error instanceof MongoServerError && error.code === 11000;
 }
 
 function derivedFields(input: PlayerInput) {

@@ -31,7 +31,7 @@ export const gameSchema = z.strictObject({
   rank: text(50).optional().meta({ examples: ['Diamond II'] }),
 });
 
-const uniqueItems = <T>(items: readonly T[]) => new Set(items).size === items.length;
+const uniqueItems = (items: readonly unknown[]) => new Set(items).size === items.length;
 
 /** What a client sends to create or fully replace a player. */
 export const playerInputSchema = z

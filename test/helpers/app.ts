@@ -45,9 +45,9 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
   const logger = createLogger(config.logLevel, sink);
   const metrics = createMetrics();
   const database = openDatabase(config.mongo, metrics, logger);
-  const players = new PlayerService(database.players, { onRegistered: () => metrics.playersRegistered.inc() });
+  const players = new PlayerService(database.players, { onRegistered: () => { metrics.playersRegistered.inc(); } });
   const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: { name: 'playerfinder', version: 'test' } });
-  const server = createServer(app.koa.callback());
+  const server = createServer(app.handler);
   attachLifecycle(server, {
     readiness: () => database.readiness(),
     onShutdown: () => database.close(),

@@ -1,0 +1,141 @@
+// Bad input of every kind gets a clear 4xx problem+json: never a stack trace, never a 5xx, never a
+// MongoDB operator passed through. Also: request ids and the one-line-per-request log.
+import test from 'ava';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { send, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
+
+let api: TestApp;
+
+test.before(async () => {
+  api = await startTestApp('bad_input', { env: { BODY_LIMIT_BYTES: '2048' } });
+});
+
+test.after.always(async () => {
+  await api.close();
+});
+
+const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
+
+function assertProblem(t: import('ava').ExecutionContext, response: JsonResponse, status: number): ProblemBody {
+  t.is(response.status, status, response.text);
+  t.is(response.headers.get('content-type'), 'application/problem+json');
+  const problem = response.body as ProblemBody;
+  t.like(problem, { type: 'about:blank', status });
+  t.is(typeof problem.title, 'string');
+  t.is(typeof problem.detail, 'string');
+  t.notRegex(response.text, /\bat .+:\d+:\d+|node_modules|Error:/, 'no stack trace or internals');
+  return problem;
+}
+
+const pointers = (problem: ProblemBody) => (problem.errors ?? []).map((error) => error.pointer);
+
+test('unknown fields are a 400 naming them', async (t) => {
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('extra_field', { isAdmin: true }) }), 400);
+  t.deepEqual(pointers(problem), ['/isAdmin']);
+});
+
+test('wrong types and out-of-range values are a 400 with one error per field', async (t) => {
+  const body = validPlayer('bad_values', {
+    age: 12,
+    platforms: ['pc', 'amiga'],
+    games: [{ title: 'Chess', platform: 'pc', hoursPerWeek: 169, competitive: 'yes' }],
+    languages: ['xx'],
+    bio: 'x'.repeat(501),
+    region: 'mars',
+  });
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body }), 400);
+  t.deepEqual(
+    pointers(problem).sort(),
+    ['/age', '/bio', '/games/0/competitive', '/games/0/hoursPerWeek', '/languages/0', '/platforms/1', '/region'].sort(),
+  );
+  t.true(problem.errors?.every((error) => error.detail.length > 0));
+});
+
+test('an invalid nick is a 400 explaining the rule', async (t) => {
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('no spaces allowed') }), 400);
+  t.deepEqual(pointers(problem), ['/nick']);
+  t.regex(problem.errors?.[0]?.detail ?? '', /3-24 characters/);
+  assertProblem(t, await call('GET', '/v1/players/a'), 400);
+});
+
+test('malformed JSON and a non-object body are a 400', async (t) => {
+  const headers = { 'content-type': 'application/json' };
+  const malformed = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"nick": "x",', headers }), 400);
+  t.regex(malformed.detail, /not valid JSON/);
+  assertProblem(t, await call('POST', '/v1/players', { rawBody: '"just a string"', headers }), 400);
+  assertProblem(t, await call('POST', '/v1/players', { rawBody: '[1,2]', headers }), 400);
+});
+
+test('a body over the limit is a 413', async (t) => {
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('too_big', { bio: 'x'.repeat(4000) }) }), 413);
+  t.regex(problem.detail, /2048 bytes/);
+});
+
+test('a non-JSON content type on a write is a 415 that says what to send', async (t) => {
+  const form = await call('POST', '/v1/players', { rawBody: 'nick=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assertProblem(t, form, 415);
+  t.is(form.headers.get('accept-post'), 'application/json');
+  assertProblem(t, await call('POST', '/v1/players', { rawBody: '' }), 415);
+  const patch = await call('PATCH', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
+  assertProblem(t, patch, 415);
+  t.is(patch.headers.get('accept-patch'), 'application/merge-patch+json, application/json');
+});
+
+test('operators in the body are a 400 and never reach MongoDB', async (t) => {
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('x', { nick: { $ne: null } }) }), 400);
+  t.deepEqual(pointers(problem), ['/nick']);
+  assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { age: { $gt: 0 } } }), 400);
+  assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } }), 400);
+});
+
+test('operators and unknown keys in the query string are a 400', async (t) => {
+  const bracket = assertProblem(t, await call('GET', '/v1/players?game[$ne]=x'), 400);
+  t.deepEqual(pointers(bracket), ['game[$ne]']);
+  assertProblem(t, await call('GET', '/v1/players?game=a&game=b'), 400);
+  assertProblem(t, await call('GET', '/v1/players?%24where=1'), 400);
+  assertProblem(t, await call('GET', '/v1/players?minAge=abc'), 400);
+  assertProblem(t, await call('GET', '/v1/players?minAge=40&maxAge=20'), 400);
+  assertProblem(t, await call('GET', '/v1/players?cursor=not-a-cursor'), 400);
+  assertProblem(t, await call('GET', '/status?debug=1'), 400);
+});
+
+test('an unknown route is a 404 problem', async (t) => {
+  assertProblem(t, await call('GET', '/v2/anything'), 404);
+});
+
+test('a wrong method is a 405 with Allow', async (t) => {
+  const response = await call('DELETE', '/v1/players');
+  assertProblem(t, response, 405);
+  t.is(response.headers.get('allow'), 'POST, HEAD, GET');
+});
+
+test('the request id is echoed when sane, generated otherwise, and logged once per request', async (t) => {
+  const echoed = await call('GET', '/status', { headers: { 'X-Request-Id': 'trace-abc.123' } });
+  t.is(echoed.headers.get('x-request-id'), 'trace-abc.123');
+  const replaced = await call('GET', '/status', { headers: { 'X-Request-Id': 'bad id with spaces' } });
+  const generated = replaced.headers.get('x-request-id') ?? '';
+  t.regex(generated, /^[0-9a-f-]{36}$/);
+  const failed = await call('GET', '/v1/players/nobody_at_all', { headers: { 'X-Request-Id': 'lookup-404' } });
+  t.is((failed.body as ProblemBody).requestId, 'lookup-404');
+
+  const lines = api.logs.filter((line) => line.msg === 'request' && ['trace-abc.123', generated, 'lookup-404'].includes(String(line.requestId)));
+  t.is(lines.length, 3);
+  t.like(lines.find((line) => line.requestId === 'lookup-404'), { method: 'GET', route: '/v1/players/:nick', status: 404 });
+  t.true(lines.every((line) => typeof line.durationMs === 'number'));
+});
+
+test('while MongoDB is unreachable, data routes answer 503 problem+json within seconds and 5xx are logged with the request id', async (t) => {
+  // Port 9 (discard) on loopback: nothing listens, so every connection is refused.
+  const offline = await startTestApp('bad_input_offline', { env: { MONGODB_URI: 'mongodb://127.0.0.1:9/offline', MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000' }, waitUntilReady: false });
+  t.teardown(() => offline.close());
+  const started = Date.now();
+  const response = await send(offline.url, 'GET', '/v1/players/somebody', { headers: { 'X-Request-Id': 'offline-1' } });
+  t.true(Date.now() - started < 5000);
+  assertProblem(t, response, 503);
+  t.is(response.headers.get('retry-after'), '5');
+  t.is((await send(offline.url, 'GET', '/status')).status, 200);
+  t.is((await fetch(`${offline.url}/healthz`)).status, 200);
+  t.is((await fetch(`${offline.url}/readyz`)).status, 503);
+  const errorLine = offline.logs.find((line) => line.level === 'error' && line.requestId === 'offline-1');
+  t.truthy(errorLine);
+});

@@ -1,0 +1,82 @@
+// Configuration is read once and validated: defaults, one-line errors naming the variable, secrets from
+// files, and credentials that never need percent-encoding.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { MongoClient } from 'mongodb';
+import { ConfigError, loadConfig, redactUri } from '../src/config.ts';
+import { createMongoClient } from '../src/db/mongo.ts';
+import { createMetrics } from '../src/metrics.ts';
+
+const secretsDir = mkdtempSync(join(tmpdir(), 'playerfinder-config-'));
+const secretFile = (name: string, content: string) => {
+  const file = join(secretsDir, name);
+  writeFileSync(file, content);
+  return file;
+};
+
+test('defaults: port 8080, info logs, 64 KiB bodies, no MongoDB configured', (t) => {
+  const config = loadConfig({});
+  t.like(config, { port: 8080, host: '0.0.0.0', logLevel: 'info', bodyLimitBytes: 65_536, shutdownDelayMs: 5000, shutdownTimeoutMs: 10_000 });
+  t.is(config.mongo, undefined);
+});
+
+test('empty variables count as unset', (t) => {
+  t.is(loadConfig({ PORT: '', MONGODB_URI: '' }).port, 8080);
+});
+
+for (const [name, value] of [
+  ['PORT', 'eighty'],
+  ['PORT', '70000'],
+  ['LOG_LEVEL', 'loud'],
+  ['SHUTDOWN_DELAY_MS', '-1'],
+  ['BODY_LIMIT_BYTES', '1.5'],
+  ['MONGODB_URI', 'http://example.com'],
+  ['MONGODB_HOST', 'db.example.com:port'],
+  ['MONGODB_TLS', 'yes'],
+  ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '0'],
+] as const) {
+  test(`a bad ${name} (${value}) is one line naming it`, (t) => {
+    const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
+    t.true(error.message.startsWith(`invalid ${name}:`), error.message);
+    t.false(error.message.includes('\n'));
+  });
+}
+
+test('host settings build a URI without credentials; auth goes through driver options', (t) => {
+  const mongo = loadConfig({ MONGODB_HOST: 'mongo-0.mongo,mongo-1.mongo:27018', MONGODB_DATABASE: 'games', MONGODB_USERNAME: 'app', MONGODB_PASSWORD: 'p@ss:w/rd%41', MONGODB_REPLICA_SET: 'rs0' }).mongo;
+  t.is(mongo?.uri, 'mongodb://mongo-0.mongo:27017,mongo-1.mongo:27018/');
+  t.deepEqual(mongo?.credentials, { username: 'app', password: 'p@ss:w/rd%41', authSource: 'games' });
+  t.is(mongo?.replicaSet, 'rs0');
+});
+
+test('a password with @:/% reaches the driver unchanged', (t) => {
+  const password = 'p@ss:w/rd%41';
+  const file = secretFile('special', `${password}\n`);
+  const config = loadConfig({ MONGODB_HOST: '127.0.0.1', MONGODB_USERNAME: 'app', MONGODB_PASSWORD_FILE: file });
+  if (config.mongo === undefined) throw new Error('expected MongoDB settings');
+  const client: MongoClient = createMongoClient(config.mongo, createMetrics());
+  t.is(client.options.credentials?.password, password);
+  t.is(client.options.credentials?.username, 'app');
+  t.is(client.options.credentials?.source, 'playerfinder');
+});
+
+test('MONGODB_PASSWORD_FILE problems are one line naming the variable', (t) => {
+  const base = { MONGODB_HOST: 'db', MONGODB_USERNAME: 'app' };
+  t.throws(() => loadConfig({ ...base, MONGODB_PASSWORD_FILE: join(secretsDir, 'missing') }), { message: /^invalid MONGODB_PASSWORD_FILE: cannot read .* \(ENOENT\)$/ });
+  t.throws(() => loadConfig({ ...base, MONGODB_PASSWORD_FILE: secretFile('empty', '\n') }), { message: /^invalid MONGODB_PASSWORD_FILE: .* is empty$/ });
+  t.throws(() => loadConfig(base), { message: /^invalid MONGODB_PASSWORD:/ });
+});
+
+test('the database comes from MONGODB_DATABASE, else the URI path, else playerfinder', (t) => {
+  t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri?tls=false' }).mongo?.database, 'fromuri');
+  t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri', MONGODB_DATABASE: 'explicit' }).mongo?.database, 'explicit');
+  t.is(loadConfig({ MONGODB_URI: 'mongodb://h' }).mongo?.database, 'playerfinder');
+});
+
+test('URIs are redacted before they are logged', (t) => {
+  t.is(redactUri('mongodb://user:secret@db:27017/x'), 'mongodb://***@db:27017/x');
+  t.is(redactUri('mongodb+srv://u:p%40ss@cluster0.example.net/'), 'mongodb+srv://***@cluster0.example.net/');
+  t.is(redactUri('mongodb://db:27017/'), 'mongodb://db:27017/');
+});

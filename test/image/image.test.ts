@@ -1,0 +1,377 @@
+// Builds the production image from the repo's Dockerfile and checks it the way a container runtime sees
+// it: serving with Mongo on a read-only root filesystem, non-root user, SIGTERM draining an in-flight
+// request to exit 0, no dev/host files in the layers, OCI metadata and a shell-less HEALTHCHECK.
+// Needs docker (classic builder), both base images (pullable or present, e.g. the stand-ins from
+// shared/tools/make-standin-bases.sh) and MONGODB_URI; outside CI a missing one skips the file.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { findCommand, toolAvailable } from '../helpers/tools.ts';
+import type { ToolLookup } from '../helpers/tools.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUILD_IMAGE = process.env.PLAYERFINDER_BUILD_IMAGE ?? 'node:24-bookworm-slim';
+const RUNTIME_IMAGE = process.env.PLAYERFINDER_RUNTIME_IMAGE ?? 'gcr.io/distroless/nodejs24-debian12:nonroot';
+const TAG = `playerfinder:test-${process.pid}`;
+// Marks the image and every container of this run, so leftovers are findable by label, never by wiping Docker.
+const RUN_LABEL = `playerfinder.image-test=${process.pid}`;
+const REVISION = `image-test-${process.pid}`;
+const CREATED = new Date().toISOString();
+const APP_USER = '65532:65532';
+const NODE = '/nodejs/bin/node';
+// docker stop grace period; must exceed SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS given to the container.
+const GRACE_SECONDS = 15;
+const SHUTDOWN_ENV = { SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_TIMEOUT_MS: '5000' };
+const READ_ONLY = ['--read-only', '--tmpfs', '/tmp'];
+// Everything above the runtime base: dist + production node_modules. Dev deps alone would blow it.
+const APP_LAYERS_BUDGET_BYTES = 60 * 1024 * 1024;
+const PLAYER = {
+  nick: 'img_tester',
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  age: 30,
+  platforms: ['pc'],
+  games: [{ title: 'Chess', platform: 'pc', hoursPerWeek: 5, competitive: true }],
+  region: 'eu',
+  languages: ['en'],
+};
+
+interface PackageJson {
+  readonly version: string;
+  readonly description: string;
+  readonly license: string;
+}
+interface PackageLock {
+  readonly packages: Record<string, { readonly dev?: boolean }>;
+}
+interface ImageConfig {
+  readonly User: string;
+  readonly Env: readonly string[];
+  readonly Entrypoint: readonly string[] | null;
+  readonly Cmd: readonly string[] | null;
+  readonly WorkingDir: string;
+  readonly Healthcheck?: { readonly Test: readonly string[] };
+  readonly Labels: Record<string, string> | null;
+}
+interface Container {
+  readonly id: string;
+  readonly port: number;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as PackageLock;
+
+/** Docker with both base images, as a lookup so toolAvailable fails in CI / skips locally. */
+function dockerWithBaseImages(): ToolLookup {
+  const docker = findCommand('DOCKER_BIN', 'docker', ['info']);
+  if (docker.path === undefined) return docker;
+  const dockerBin = docker.path;
+  // Present locally or pullable; this machine has no registry, so the official defaults count as missing.
+  const missing = [BUILD_IMAGE, RUNTIME_IMAGE].filter(
+    (image) =>
+      spawnSync(dockerBin, ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0 &&
+      spawnSync(dockerBin, ['pull', image], { stdio: 'ignore', timeout: 300_000 }).status !== 0,
+  );
+  if (missing.length > 0) {
+    return {
+      path: undefined,
+      reason: `base image not present and not pullable: ${missing.join(', ')} (set PLAYERFINDER_BUILD_IMAGE / PLAYERFINDER_RUNTIME_IMAGE)`,
+    };
+  }
+  return docker;
+}
+
+/** The MongoDB server the containers use, in the same lookup shape. */
+function mongoServer(): ToolLookup {
+  const uri = process.env.MONGODB_URI;
+  if (uri === undefined || uri === '') return { path: undefined, reason: 'MONGODB_URI is not set' };
+  return { path: uri, reason: '' };
+}
+
+/** The URI with its database path replaced (keeps hosts and query, works for multi-host URIs). */
+function withDatabase(uri: string, database: string): string {
+  const queryAt = uri.indexOf('?');
+  const base = queryAt === -1 ? uri : uri.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : uri.slice(queryAt);
+  const pathAt = base.indexOf('/', base.indexOf('://') + 3);
+  return `${pathAt === -1 ? base : base.slice(0, pathAt)}/${database}${query}`;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Sends `head`, calls `whileInFlight`, then sends `body` in two halves 1.5 s apart; resolves with the raw
+ * response once the server closes the connection.
+ */
+async function slowRequest(port: number, head: string, body: Buffer, whileInFlight: () => void): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = once(socket, 'end');
+  await once(socket, 'connect');
+  socket.write(head);
+  // Let the server parse the headers: the request is then in flight, not an idle connection.
+  await sleep(200);
+  whileInFlight();
+  const half = Math.floor(body.length / 2);
+  socket.write(body.subarray(0, half));
+  await sleep(1500);
+  socket.write(body.subarray(half));
+  await ended;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function registerSuite(dockerBin: string, mongoUri: string): void {
+  const execFileAsync = promisify(execFile);
+  const containers: string[] = [];
+  const databases: string[] = [];
+
+  async function docker(...args: string[]): Promise<string> {
+    const { stdout } = await execFileAsync(dockerBin, args, {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout.trim();
+  }
+
+  async function inspect(format: string, target: string): Promise<string> {
+    return docker('inspect', '-f', format, target);
+  }
+
+  /** `docker run -d` on the host network (Mongo and the test stay on loopback) with a per-test database. */
+  async function runContainer(extraArgs: readonly string[] = [], env: Record<string, string> = {}): Promise<Container> {
+    const port = await freePort();
+    const database = `image_test_${randomBytes(6).toString('hex')}`;
+    databases.push(database);
+    const envArgs = Object.entries({ ...env, PORT: String(port), MONGODB_URI: withDatabase(mongoUri, database) }).flatMap(
+      ([key, value]) => ['-e', `${key}=${value}`],
+    );
+    const id = await docker('run', '-d', '--network', 'host', '--label', RUN_LABEL, ...extraArgs, ...envArgs, TAG);
+    containers.push(id);
+    return { id, port };
+  }
+
+  /** Polls /readyz (Mongo ping) until 200; fails early with the logs if the container exits. */
+  async function waitReady(container: Container): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await fetch(`http://127.0.0.1:${container.port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      const running = await inspect('{{.State.Running}}', container.id);
+      if (running !== 'true' || Date.now() > deadline) {
+        const logs = await docker('logs', '--tail', '50', container.id).catch((error: unknown) => String(error));
+        throw new Error(`not ready (last /readyz status ${status}, running=${running}); logs:\n${logs}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  /** Every path in the container's filesystem, as `tar -t` lists it (directories end in /). */
+  async function filesystemPaths(id: string): Promise<Set<string>> {
+    const exporter = spawn(dockerBin, ['export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lister = spawn('tar', ['-t'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    exporter.stdout.pipe(lister.stdin);
+    let listing = '';
+    lister.stdout.setEncoding('utf8').on('data', (text: string) => (listing += text));
+    const [[exportCode], [tarCode]] = (await Promise.all([once(exporter, 'close'), once(lister, 'close')])) as [
+      [number | null],
+      [number | null],
+    ];
+    if (exportCode !== 0 || tarCode !== 0) throw new Error(`docker export exited ${exportCode}, tar -t exited ${tarCode}`);
+    return new Set(listing.split('\n').filter((line) => line !== ''));
+  }
+
+  /** Polls the HEALTHCHECK status while it is "starting"; logs the probe history unless healthy. */
+  async function waitForHealth(t: ExecutionContext, id: string, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let status = await inspect('{{.State.Health.Status}}', id);
+    while (status === 'starting' && Date.now() < deadline) {
+      await sleep(1000);
+      status = await inspect('{{.State.Health.Status}}', id);
+    }
+    if (status !== 'healthy') t.log(await inspect('{{json .State.Health}}', id));
+    return status;
+  }
+
+  test.before('build the image', async (t) => {
+    t.timeout(600_000);
+    const started = performance.now();
+    const output = await docker(
+      'build',
+      '--force-rm',
+      ...['--build-arg', `BUILD_IMAGE=${BUILD_IMAGE}`, '--build-arg', `RUNTIME_IMAGE=${RUNTIME_IMAGE}`],
+      ...['--build-arg', `VERSION=${pkg.version}`, '--build-arg', `REVISION=${REVISION}`, '--build-arg', `CREATED=${CREATED}`],
+      ...['--label', RUN_LABEL, '-t', TAG, ROOT],
+    );
+    const context = /^Sending build context to Docker daemon\s+(.*)$/m.exec(output)?.[1] ?? '?';
+    t.log(`built ${TAG} in ${((performance.now() - started) / 1000).toFixed(1)} s (build context ${context})`);
+  });
+
+  test.after.always('remove containers, image and test databases', async () => {
+    if (containers.length > 0) await docker('rm', '-f', ...containers);
+    // Only the tag: the untagged build-stage images are the classic builder's cache for the next run.
+    // Absent when the build itself failed; that failure is already reported by the before hook.
+    if ((await docker('image', 'ls', '-q', TAG)) !== '') await docker('rmi', TAG);
+    const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
+    try {
+      for (const database of databases) await client.db(database).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('serves /readyz and a player round trip with a read-only root filesystem', async (t) => {
+    const container = await runContainer(READ_ONLY);
+    await waitReady(container);
+    const base = `http://127.0.0.1:${container.port}`;
+
+    const created = await fetch(`${base}/v1/players`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(PLAYER),
+    });
+    t.is(created.status, 201, await created.text());
+    const location = created.headers.get('location');
+    t.is(location, `/v1/players/${PLAYER.nick}`);
+
+    const fetched = await fetch(`${base}${location ?? ''}`);
+    t.is(fetched.status, 200);
+    const player = (await fetched.json()) as { nick?: unknown };
+    t.is(player.nick, PLAYER.nick);
+  });
+
+  test('runs as the numeric non-root user 65532', async (t) => {
+    t.is(await inspect('{{.Config.User}}', TAG), APP_USER);
+    const container = await runContainer();
+    await waitReady(container);
+    // docker top asks the daemon for the real process table, so it also holds for a remote DOCKER_HOST
+    // (it needs the pid column to map processes to the container).
+    const [header, ...rows] = (await docker('top', container.id, '-o', 'uid,pid')).split('\n');
+    t.regex(header ?? '', /^UID\s+PID/);
+    t.true(rows.length > 0);
+    for (const row of rows) t.regex(row, /^[1-9]\d*\s/, `process uid must be numeric and non-zero: ${row}`);
+  });
+
+  test('docker stop lets an in-flight request finish and exits 0 within the grace period', async (t) => {
+    const container = await runContainer(READ_ONLY, SHUTDOWN_ENV);
+    await waitReady(container);
+    const body = Buffer.from(JSON.stringify(PLAYER));
+    const head = [
+      'POST /v1/players HTTP/1.1',
+      `Host: 127.0.0.1:${container.port}`,
+      'Content-Type: application/json',
+      `Content-Length: ${body.length}`,
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+
+    let stopped: Promise<string> | undefined;
+    let stopStarted = 0;
+    const response = await slowRequest(container.port, head, body, () => {
+      stopStarted = performance.now();
+      stopped = docker('stop', '-t', String(GRACE_SECONDS), container.id);
+    });
+    await stopped;
+    const seconds = (performance.now() - stopStarted) / 1000;
+
+    t.regex(response, /^HTTP\/1\.1 201 /, response);
+    // 0, not 143 (terminus re-raising SIGTERM) or 137 (SIGKILL after the grace period).
+    t.is(await inspect('{{.State.ExitCode}}', container.id), '0');
+    t.true(seconds < GRACE_SECONDS, `docker stop took ${seconds} s`);
+    t.log(`docker stop -t ${GRACE_SECONDS} returned after ${seconds.toFixed(1)} s with the request answered`);
+  });
+
+  test('ships only dist, production node_modules and package.json, within the size budget', async (t) => {
+    const id = await docker('create', '--label', RUN_LABEL, TAG);
+    containers.push(id);
+    const paths = await filesystemPaths(id);
+
+    const appEntries = new Set([...paths].filter((p) => p.startsWith('app/') && p !== 'app/').map((p) => p.split('/')[1]));
+    t.deepEqual([...appEntries].sort(), ['dist', 'node_modules', 'package.json']);
+    t.true(paths.has('app/dist/main.js'));
+
+    // Every package the lockfile marks dev-only (typescript, ava, eslint and their trees) must be absent.
+    const devOnly = Object.entries(lock.packages)
+      .filter(([key, entry]) => key !== '' && entry.dev === true)
+      .map(([key]) => `app/${key}/`);
+    for (const name of ['typescript', 'ava', 'eslint']) t.true(devOnly.includes(`app/node_modules/${name}/`), name);
+    t.deepEqual(
+      devOnly.filter((dir) => paths.has(dir)),
+      [],
+    );
+
+    // Host secrets and repo metadata, anywhere outside the npm-installed tree.
+    const leaked = [...paths].filter(
+      (p) => !p.includes('/node_modules/') && /(^|\/)(\.env(\.[^/]*)?|\.git|\.npmrc|\.dockerignore|Dockerfile)\/?$/.test(p),
+    );
+    t.deepEqual(leaked, []);
+
+    const imageBytes = Number(await inspect('{{.Size}}', TAG));
+    const baseBytes = Number(await inspect('{{.Size}}', RUNTIME_IMAGE));
+    const layers = (await docker('history', '--human=false', '--no-trunc', '--format', '{{.Size}}\t{{.CreatedBy}}', TAG))
+      .split('\n')
+      .filter((row) => row.includes(' COPY '));
+    const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+    t.log(`image ${mb(imageBytes)} = runtime base ${mb(baseBytes)} + app ${mb(imageBytes - baseBytes)}`);
+    for (const row of layers) {
+      const [size = '0', createdBy = ''] = row.split('\t');
+      // "/bin/sh -c #(nop) COPY dir:<sha> in ./dist" -> "./dist"
+      t.log(`  ${(Number(size) / 1e3).toFixed(1).padStart(9)} kB  ${createdBy.replace(/^.* in /, '').trim()}`);
+    }
+    t.true(imageBytes - baseBytes < APP_LAYERS_BUDGET_BYTES, `app layers ${mb(imageBytes - baseBytes)} over budget`);
+  });
+
+  test('has OCI labels, exec-form entrypoint and a shell-less HEALTHCHECK that turns healthy', async (t) => {
+    const config = JSON.parse(await inspect('{{json .Config}}', TAG)) as ImageConfig;
+    t.deepEqual(config.Entrypoint, [NODE]);
+    t.deepEqual(config.Cmd, ['dist/main.js']);
+    t.is(config.WorkingDir, '/app');
+    t.true(config.Env.includes('NODE_ENV=production'));
+    t.deepEqual(config.Healthcheck?.Test.slice(0, 2), ['CMD', NODE]);
+    t.like(config.Labels ?? {}, {
+      'org.opencontainers.image.title': 'playerfinder',
+      'org.opencontainers.image.description': pkg.description,
+      'org.opencontainers.image.version': pkg.version,
+      'org.opencontainers.image.revision': REVISION,
+      'org.opencontainers.image.created': CREATED,
+      'org.opencontainers.image.licenses': pkg.license,
+    });
+    t.truthy(config.Labels?.['org.opencontainers.image.source']);
+
+    const container = await runContainer(READ_ONLY);
+    const started = performance.now();
+    // First probe runs one interval (10 s) after start; allow three.
+    const status = await waitForHealth(t, container.id, 35_000);
+    t.is(status, 'healthy');
+    t.log(`healthy after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+}
+
+const docker = dockerWithBaseImages();
+const mongo = mongoServer();
+if (toolAvailable(docker) && toolAvailable(mongo)) {
+  registerSuite(docker.path, mongo.path);
+} else {
+  test.skip('container image (needs docker, the base images and MONGODB_URI)', () => undefined);
+}

@@ -1,0 +1,75 @@
+// /openapi.json comes from the same schemas that validate requests: every route is documented, every
+// documented operation exists, and real responses validate against the documented schemas.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import test from 'ava';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, object> };
+}
+
+let api: TestApp;
+let document: OpenApiDocument;
+
+test.before(async () => {
+  api = await startTestApp('openapi');
+  const response = await send(api.url, 'GET', '/openapi.json');
+  document = response.body as OpenApiDocument;
+});
+
+test.after.always(async () => {
+  await api.close();
+});
+
+const operations = () =>
+  Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+
+test('the document is OpenAPI 3.1', (t) => {
+  t.is(document.openapi, '3.1.0');
+  t.true(Object.keys(document.components.schemas).includes('Player'));
+});
+
+test('every route the router serves is documented', (t) => {
+  const documented = new Set(operations());
+  const served = api.app.router.stack.flatMap((layer) =>
+    layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
+  );
+  t.true(served.length >= 10);
+  for (const operation of served) t.true(documented.has(operation), operation);
+});
+
+test('every documented operation exists on the running server', async (t) => {
+  const nick = 'doc_checker';
+  t.is((await send(api.url, 'POST', '/v1/players', { body: validPlayer(nick) })).status, 201);
+  const bodies: Record<string, unknown> = { POST: validPlayer('doc_checker_2'), PUT: validPlayer(nick), PATCH: { age: 33 } };
+  // DELETE last, so the other operations still find the player.
+  const ordered = operations().sort((a, b) => Number(a.startsWith('DELETE')) - Number(b.startsWith('DELETE')));
+  for (const operation of ordered) {
+    const [method = '', path = ''] = operation.split(' ');
+    const body = bodies[method];
+    const response = await send(api.url, method, path.replace('{nick}', nick), body === undefined ? {} : { body });
+    t.not(response.status, 405, operation);
+    t.false(response.status === 404 && (response.body as ProblemBody).detail.startsWith('Nothing is at'), operation);
+  }
+});
+
+test('real responses validate against the documented schemas', async (t) => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  for (const [id, schema] of Object.entries(document.components.schemas)) ajv.addSchema(schema, `#/components/schemas/${id}`);
+  const validate = (id: string, value: unknown) => {
+    const check = ajv.getSchema(`#/components/schemas/${id}`);
+    if (check === undefined) throw new Error(`no schema ${id}`);
+    t.true(check(value), `${id}: ${ajv.errorsText(check.errors)}`);
+  };
+  validate('Player', (await send(api.url, 'POST', '/v1/players', { body: validPlayer('schema_check', { bio: 'hi' }) })).body);
+  validate('PlayerPage', (await send(api.url, 'GET', '/v1/players?limit=5')).body);
+  validate('GameStats', (await send(api.url, 'GET', '/v1/games')).body);
+  validate('Problem', (await send(api.url, 'POST', '/v1/players', { body: { nick: 1 } })).body);
+  validate('Status', (await send(api.url, 'GET', '/status')).body);
+  validate('PlayerInput', validPlayer('input_check'));
+  const invalid = ajv.getSchema('#/components/schemas/PlayerInput');
+  t.false(invalid?.(validPlayer('input_check', { age: 5 })), 'the documented schema rejects what the API rejects');
+});
