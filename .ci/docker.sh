@@ -25,7 +25,8 @@ step() {
 
 install_packages() {
   local missing=()
-  command -v docker >/dev/null || missing+=(docker.io)
+  # The machine may ship a docker client alone; the engine is what matters.
+  command -v dockerd >/dev/null || missing+=(docker.io)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
   if [ ${#missing[@]} -eq 0 ]; then echo "docker and mmdebstrap present"; return; fi
   apt-get update
@@ -50,8 +51,8 @@ start_dockerd() {
 
 build_standins() {
   command -v npm >/dev/null || { echo "npm (Node 24) must be on PATH: the stand-ins are made from npm packages" >&2; return 1; }
-  [ -x "$standins" ] || { echo "missing ${standins}" >&2; return 1; }
-  "$standins"
+  [ -f "$standins" ] || { echo "missing ${standins}" >&2; return 1; }
+  bash "$standins"
 }
 
 step "apt packages" install_packages

@@ -1,6 +1,8 @@
-// Owns the MongoDB client for the process: repository access, readiness, and index creation that keeps
-// retrying in the background, so the service can start (and answer /healthz) while MongoDB is down.
+// Owns the MongoDB client for the process: repository access, readiness, and a connect-and-create-indexes
+// loop that keeps retrying in the background, so the service starts (and answers /healthz) while MongoDB
+// is down and turns ready when it comes up, without a restart.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -15,7 +17,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const maxRetryDelayMs = 10_000;
+const maxRetryDelayMs = 5000;
 
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
@@ -24,7 +26,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');
 
-  void ensureIndexes(players, logger, stopping.signal).then((done) => {
+  void prepare(client, players, logger, stopping.signal).then((done) => {
     indexesReady = done;
   });
 
@@ -41,15 +43,18 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   };
 }
 
-async function ensureIndexes(players: PlayerRepository, logger: Logger, signal: AbortSignal): Promise<boolean> {
+async function prepare(client: MongoClient, players: PlayerRepository, logger: Logger, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
+      // Explicitly: after a failed first connection the driver's implicit connect leaves the client
+      // closed for good ("Topology is closed"), while connect() tries again.
+      await client.connect();
       await players.ensureIndexes();
-      logger.info('indexes ready');
+      logger.info('MongoDB connected; indexes ready');
       return true;
     } catch (error) {
-      const delayMs = Math.min(500 * 2 ** attempt, maxRetryDelayMs);
-      logger.warn({ err: error, attempt, retryInMs: delayMs }, 'cannot create indexes yet; retrying');
+      const delayMs = Math.min(250 * 2 ** attempt, maxRetryDelayMs);
+      logger.warn({ err: error, attempt, retryInMs: delayMs }, 'MongoDB not usable yet; retrying');
       await sleep(delayMs, undefined, { signal }).catch(() => undefined);
     }
   }

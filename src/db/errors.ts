@@ -15,6 +15,11 @@ const unavailableErrors = [
   MongoTopologyClosedError,
 ];
 
+/** Socket errors the driver sometimes lets through unwrapped, e.g. EPIPE when MongoDB closed a pooled connection. */
+const networkErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export function isDatabaseUnavailable(error: unknown): boolean {
-  return unavailableErrors.some((type) => error instanceof type);
+  if (unavailableErrors.some((type) => error instanceof type)) return true;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && networkErrorCodes.has(code);
 }

@@ -1,0 +1,67 @@
+// Runs the built server (dist/main.js) as a real child process, as the container does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const entryPoint = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  /** Parsed JSON log lines so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Raw stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [entryPoint], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let output = '';
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`server did not start: ${output}`)); }, 15_000);
+    const poll = setInterval(() => {
+      const listening = logs.find((line) => line.msg === 'listening');
+      if (listening !== undefined) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve((listening.address as { port: number }).port);
+      }
+    }, 20);
+    void exited.then(() => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening: ${output}`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${String(port)}`, port, logs, output: () => output, exited };
+}
+
+/** Runs the server to completion (e.g. with a bad config) and returns its exit code and output. */
+export async function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [entryPoint], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr, stdout };
+}

@@ -1,0 +1,155 @@
+// The built server as a real process: graceful shutdown on signals, MongoDB down at boot and during
+// operation, and one-line configuration errors.
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { waitForStatus } from './helpers/app.ts';
+import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+import { runServerToExit, startServerProcess, type ServerProcess } from './helpers/server-process.ts';
+import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
+
+const shutdownDelayMs = 1500;
+const shutdownTimeoutMs = 4000;
+
+async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServerProcess({
+    MONGODB_URI: await databaseUri(uniqueDatabaseName('process')),
+    SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
+    SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  return server;
+}
+
+/** A POST whose body arrives in two parts, so the request is in flight for as long as the test wants. */
+function startSlowPost(port: number, body: string): { socket: Socket; finish: () => void; response: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  const bytes = Buffer.from(body);
+  const half = Math.floor(bytes.length / 2);
+  socket.write(`POST /v1/players HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${String(bytes.length)}\r\n\r\n`);
+  socket.write(bytes.subarray(0, half));
+  let received = '';
+  const response = new Promise<string>((resolve, reject) => {
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => { resolve(received); });
+    socket.on('close', () => { resolve(received); });
+    socket.on('error', reject);
+  });
+  return { socket, finish: () => socket.write(bytes.subarray(half)), response };
+}
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => { resolve(false); });
+  });
+
+test('SIGTERM: readiness fails at once, in-flight requests finish, new connections are refused, exit 0', async (t) => {
+  const server = await startServer();
+  await waitForStatus(`${server.url}/readyz`, 200);
+  const slow = startSlowPost(server.port, JSON.stringify(validPlayer('slow_sender')));
+  await sleep(200);
+
+  const signalledAt = Date.now();
+  server.child.kill('SIGTERM');
+  await sleep(200);
+  t.is((await fetch(`${server.url}/readyz`)).status, 503, 'readiness fails during the delay');
+  t.is((await send(server.url, 'GET', '/status')).status, 200, 'still serving during the delay');
+
+  await sleep(shutdownDelayMs + 300);
+  t.false(await canConnect(server.port), 'no new connections after the delay');
+  slow.finish();
+  t.regex(await slow.response, /^HTTP\/1\.1 201 /, 'the in-flight request completed');
+
+  const exit = await server.exited;
+  t.is(exit.code, 0);
+  t.true(exit.at - signalledAt < shutdownDelayMs + shutdownTimeoutMs, `exited after ${String(exit.at - signalledAt)} ms`);
+  t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
+});
+
+test('an idle keep-alive client does not hold the process open', async (t) => {
+  const server = await startServer();
+  await waitForStatus(`${server.url}/readyz`, 200);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => { agent.destroy(); });
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    request(`${server.url}/status`, { agent }, (response) => {
+      response.resume();
+      response.on('end', () => { resolve(response.statusCode); });
+    }).on('error', reject).end();
+  });
+  t.is(status, 200);
+  t.is(Object.values(agent.freeSockets).flat().length, 1, 'the client keeps an idle connection open');
+
+  const signalledAt = Date.now();
+  server.child.kill('SIGTERM');
+  const exit = await server.exited;
+  t.is(exit.code, 0);
+  // Well under delay + timeout: the idle socket is closed when the server stops, not waited for.
+  t.true(exit.at - signalledAt < shutdownDelayMs + 1000, `exited after ${String(exit.at - signalledAt)} ms`);
+});
+
+test('SIGINT stops the server cleanly too', async (t) => {
+  const server = await startServer({ SHUTDOWN_DELAY_MS: '0' });
+  await waitForStatus(`${server.url}/healthz`, 200);
+  server.child.kill('SIGINT');
+  t.is((await server.exited).code, 0);
+});
+
+test('MongoDB down at boot, then up, then down and up again: the service follows without a restart', async (t) => {
+  const target = firstHost(await serverUri());
+  const proxy = new TcpProxy(target.host, target.port);
+  await proxy.open();
+  await proxy.close(); // keep the port, refuse connections
+  t.teardown(() => proxy.close());
+  const server = await startServer({ MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('outage')}` });
+  t.teardown(() => server.child.kill('SIGKILL'));
+
+  t.is((await fetch(`${server.url}/healthz`)).status, 200, 'alive without MongoDB');
+  t.is((await fetch(`${server.url}/readyz`)).status, 503, 'not ready without MongoDB');
+  const started = Date.now();
+  const down = await send(server.url, 'GET', '/v1/players/anyone');
+  t.is(down.status, 503);
+  t.is(down.headers.get('content-type'), 'application/problem+json');
+  t.true(Date.now() - started < 5000, 'fails fast, not after the driver default of 30 s');
+
+  await proxy.open();
+  await waitForStatus(`${server.url}/readyz`, 200, 30_000);
+  t.is((await send(server.url, 'POST', '/v1/players', { body: validPlayer('survivor') })).status, 201);
+
+  await proxy.close();
+  const outage = await send(server.url, 'GET', '/v1/players/survivor');
+  t.is(outage.status, 503);
+  t.is((outage.body as ProblemBody).status, 503);
+  t.is((await fetch(`${server.url}/readyz`)).status, 503);
+  t.is((await fetch(`${server.url}/healthz`)).status, 200);
+
+  await proxy.open();
+  await waitForStatus(`${server.url}/readyz`, 200, 30_000);
+  t.is((await send(server.url, 'GET', '/v1/players/survivor')).status, 200);
+  t.is(server.child.exitCode, null, 'never crashed');
+});
+
+test('credentials never appear in the logs', async (t) => {
+  const password = 'Sup3r-s3cret-pw';
+  const server = await startServer({ MONGODB_URI: `mongodb://app:${password}@127.0.0.1:9/creds`, LOG_LEVEL: 'debug' });
+  await send(server.url, 'GET', '/v1/players/anyone');
+  server.child.kill('SIGTERM');
+  await server.exited;
+  t.true(server.logs.some((line) => line.mongodb === 'mongodb://***@127.0.0.1:9/creds'));
+  t.false(server.output().includes(password));
+});
+
+test('a bad setting exits non-zero with one line naming the variable', async (t) => {
+  const result = await runServerToExit({ PORT: 'http', MONGODB_URI: 'mongodb://127.0.0.1:9/' });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /^playerfinder: invalid PORT: .+\n$/);
+  t.is(result.stdout, '');
+});
