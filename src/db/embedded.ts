@@ -10,16 +10,24 @@ export interface EmbeddedMongo {
 
 const howToConfigure = 'set MONGODB_URI (e.g. mongodb://127.0.0.1:27017/playerfinder) to use a running MongoDB or FerretDB instead';
 
-export async function startEmbeddedMongo(dataDir: string | undefined): Promise<EmbeddedMongo> {
-  let MongoMemoryServer: typeof import('mongodb-memory-server-core').MongoMemoryServer;
+async function loadMongoMemoryServer() {
   try {
-    ({ MongoMemoryServer } = await import('mongodb-memory-server-core'));
+    const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server-core');
+    return { MongoBinary, MongoMemoryServer };
   } catch {
     throw new ConfigError(`no MongoDB configured and the embedded one is not installed (dev dependency); ${howToConfigure}`);
   }
+}
+
+export async function startEmbeddedMongo(dataDir: string | undefined): Promise<EmbeddedMongo> {
+  const { MongoBinary, MongoMemoryServer } = await loadMongoMemoryServer();
   try {
     if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+    // Fetch (or find) mongod first: a failed download then surfaces as our one line, not as the
+    // multi-line report MongoMemoryServer.create prints before rethrowing.
+    const binary = await MongoBinary.getPath();
     const server = await MongoMemoryServer.create({
+      binary: { systemBinary: binary },
       instance: dataDir === undefined ? {} : { dbPath: dataDir, storageEngine: 'wiredTiger' },
     });
     return {
@@ -29,7 +37,7 @@ export async function startEmbeddedMongo(dataDir: string | undefined): Promise<E
       },
     };
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new ConfigError(`embedded MongoDB could not start (${reason ?? 'unknown error'}); ${howToConfigure}`);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    throw new ConfigError(`embedded MongoDB could not start (${reason}); ${howToConfigure}`);
   }
 }

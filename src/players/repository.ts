@@ -30,7 +30,10 @@ export interface SearchCriteria {
 export type WriteOutcome = StoredPlayer | 'missing' | 'conflict';
 
 interface PlayerDocument extends PlayerInput {
-  nickKey: string;
+  /** The normalised nick: lookups by _id are index-backed on MongoDB and pushed down on FerretDB. */
+  _id: string;
+  /** New for every player created, so a deleted and re-created nick never matches an old ETag. */
+  incarnation: ObjectId;
   gameKeys: string[];
   competitiveGameKeys: string[];
   casualGameKeys: string[];
@@ -49,7 +52,7 @@ interface GameTitleDocument {
 /** Proof that one writer, and only one, moves a player from a version to the next. */
 interface WriteClaim {
   _id: string;
-  player: ObjectId;
+  incarnation: ObjectId;
   at: Date;
 }
 
@@ -63,32 +66,33 @@ export class DuplicateNickError extends Error {
 /** The identity of a nick or a game title: case and surrounding/double spaces do not matter. */
 export const normaliseKey = (value: string): string => value.trim().replace(/\s+/g, ' ').toLowerCase();
 
-/** Every index the service relies on; each backs one lookup or filter (README "Indexes"). */
+/**
+ * Every index the service relies on besides _id (the unique normalised nick); each backs one filter and
+ * keeps results in nick order for paging (README "Indexes").
+ */
 export const playerIndexes: readonly IndexDescription[] = [
-  { key: { nickKey: 1 }, name: 'nick_unique', unique: true },
-  { key: { gameKeys: 1, nickKey: 1 }, name: 'game_nick' },
-  { key: { competitiveGameKeys: 1, nickKey: 1 }, name: 'competitive_game_nick' },
-  { key: { casualGameKeys: 1, nickKey: 1 }, name: 'casual_game_nick' },
-  { key: { playsCompetitive: 1, nickKey: 1 }, name: 'plays_competitive_nick' },
-  { key: { playsCasual: 1, nickKey: 1 }, name: 'plays_casual_nick' },
-  { key: { platforms: 1, nickKey: 1 }, name: 'platform_nick' },
-  { key: { region: 1, nickKey: 1 }, name: 'region_nick' },
-  { key: { languages: 1, nickKey: 1 }, name: 'language_nick' },
-  { key: { age: 1, nickKey: 1 }, name: 'age_nick' },
+  { key: { gameKeys: 1, _id: 1 }, name: 'game_nick' },
+  { key: { competitiveGameKeys: 1, _id: 1 }, name: 'competitive_game_nick' },
+  { key: { casualGameKeys: 1, _id: 1 }, name: 'casual_game_nick' },
+  { key: { playsCompetitive: 1, _id: 1 }, name: 'plays_competitive_nick' },
+  { key: { playsCasual: 1, _id: 1 }, name: 'plays_casual_nick' },
+  { key: { platforms: 1, _id: 1 }, name: 'platform_nick' },
+  { key: { region: 1, _id: 1 }, name: 'region_nick' },
+  { key: { languages: 1, _id: 1 }, name: 'language_nick' },
+  { key: { age: 1, _id: 1 }, name: 'age_nick' },
 ];
 
 /** Client-owned fields that may be absent, so a full replace has to remove them. */
 const optionalFields = ['bio', 'contact'] as const;
 
-/** _id and version make the revision; search pages also need nickKey for the cursor. */
-const searchProjection = {
+/** Everything but the derived search fields; _id, incarnation and version make the revision. */
+const projection = {
   gameKeys: 0,
   competitiveGameKeys: 0,
   casualGameKeys: 0,
   playsCompetitive: 0,
   playsCasual: 0,
 } as const;
-const projection = { ...searchProjection, nickKey: 0 } as const;
 
 export class PlayerRepository {
   readonly #players: Collection<PlayerDocument>;
@@ -104,11 +108,11 @@ export class PlayerRepository {
   /** Idempotent: creating an index that exists with the same definition is a no-op. */
   async ensureIndexes(): Promise<void> {
     await this.#players.createIndexes([...playerIndexes]);
-    await this.#claims.createIndexes([{ key: { player: 1, at: 1 }, name: 'player_at' }]);
+    await this.#claims.createIndexes([{ key: { incarnation: 1, at: 1 }, name: 'incarnation_at' }]);
   }
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
-    const document = { _id: new ObjectId(), ...input, ...derivedFields(input), nickKey: normaliseKey(input.nick), createdAt: now, updatedAt: now, version: 1 };
+    const document = { _id: normaliseKey(input.nick), incarnation: new ObjectId(), ...input, ...derivedFields(input), createdAt: now, updatedAt: now, version: 1 };
     await this.#rememberTitles(input.games);
     try {
       await this.#players.insertOne(document);
@@ -120,7 +124,7 @@ export class PlayerRepository {
   }
 
   async findByNick(nick: string): Promise<StoredPlayer | undefined> {
-    const document = await this.#players.findOne({ nickKey: normaliseKey(nick) }, { projection });
+    const document = await this.#players.findOne({ _id: normaliseKey(nick) }, { projection });
     return document === null ? undefined : toStored(document);
   }
 
@@ -128,48 +132,48 @@ export class PlayerRepository {
    * Replaces every client-owned field of the player at `revision`, if it is still at that revision:
    * the compare-and-set that keeps concurrent edits from overwriting each other.
    */
-  async replace(revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
-    const { id, version } = parseRevision(revision);
-    if (!(await this.#claim(id, version + 1, now))) return this.#conflictOrMissing(id);
+  async replace(nick: string, revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
+    const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
+    if (!(await this.#claim(current, now))) return this.#conflictOrMissing(current);
     await this.#rememberTitles(input.games);
     const { nick: _identity, ...fields } = input;
     const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
     const updated = await this.#players.findOneAndUpdate(
-      { _id: id, version },
+      current,
       {
-        $set: { ...fields, ...derivedFields(input), updatedAt: now, version: version + 1 },
+        $set: { ...fields, ...derivedFields(input), updatedAt: now, version: current.version + 1 },
         ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
       },
       // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
       { returnDocument: 'after' },
     );
-    if (updated === null) return this.#conflictOrMissing(id);
-    await this.#claims.deleteMany({ player: id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
+    if (updated === null) return this.#conflictOrMissing(current);
+    await this.#claims.deleteMany({ incarnation: current.incarnation, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
     return toStored(updated);
   }
 
   /** Deletes the player at `revision`, if it is still at that revision. */
-  async delete(revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
-    const { id, version } = parseRevision(revision);
-    if (!(await this.#claim(id, version + 1, now))) return this.#conflictOrMissing(id);
-    const { deletedCount } = await this.#players.deleteOne({ _id: id, version });
-    if (deletedCount === 0) return this.#conflictOrMissing(id);
-    await this.#claims.deleteMany({ player: id });
+  async delete(nick: string, revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
+    const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
+    if (!(await this.#claim(current, now))) return this.#conflictOrMissing(current);
+    const { deletedCount } = await this.#players.deleteOne(current);
+    if (deletedCount === 0) return this.#conflictOrMissing(current);
+    await this.#claims.deleteMany({ incarnation: current.incarnation });
     return 'deleted';
   }
 
   /** One page in normalised-nick order; asks for one extra document to know whether another page exists. */
   async search(criteria: SearchCriteria): Promise<{ items: Player[]; lastNickKey: string | undefined }> {
     const documents = await this.#players
-      .find(searchFilter(criteria), { projection: searchProjection })
-      .sort({ nickKey: 1 })
+      .find(searchFilter(criteria), { projection })
+      .sort({ _id: 1 })
       .limit(criteria.limit + 1)
       .toArray();
     const page = documents.slice(0, criteria.limit);
     const hasMore = documents.length > criteria.limit;
     return {
       items: page.map((document) => toStored(document).player),
-      lastNickKey: hasMore ? page.at(-1)?.nickKey : undefined,
+      lastNickKey: hasMore ? page.at(-1)?._id : undefined,
     };
   }
 
@@ -189,12 +193,12 @@ export class PlayerRepository {
   }
 
   /**
-   * Claims the right to move a player to `version`. The claim's _id is unique, so exactly one writer gets
-   * it, on any server: a filtered findOneAndUpdate alone is atomic on MongoDB but not on FerretDB's
-   * SQLite backend, which filters and writes in separate steps.
+   * Claims the right to move a player on from `current.version`. The claim's _id is unique, so exactly one
+   * writer gets it, on any server: a filtered findOneAndUpdate alone is atomic on MongoDB but not on
+   * FerretDB's SQLite backend, which filters and writes in separate steps.
    */
-  async #claim(id: ObjectId, version: number, now: Date): Promise<boolean> {
-    const claim = { _id: `${id.toHexString()}:${String(version)}`, player: id, at: now };
+  async #claim(current: PlayerVersion, now: Date): Promise<boolean> {
+    const claim = { _id: `${current.incarnation.toHexString()}:${String(current.version + 1)}`, incarnation: current.incarnation, at: now };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.#claims.insertOne(claim);
@@ -208,8 +212,9 @@ export class PlayerRepository {
     return false;
   }
 
-  async #conflictOrMissing(id: ObjectId): Promise<'conflict' | 'missing'> {
-    return (await this.#players.countDocuments({ _id: id }, { limit: 1 })) > 0 ? 'conflict' : 'missing';
+  async #conflictOrMissing(current: PlayerVersion): Promise<'conflict' | 'missing'> {
+    const exists = await this.#players.countDocuments({ _id: current._id, incarnation: current.incarnation }, { limit: 1 });
+    return exists > 0 ? 'conflict' : 'missing';
   }
 
   /**
@@ -268,25 +273,32 @@ function searchFilter(criteria: SearchCriteria): Filter<PlayerDocument> {
   if (criteria.minAge !== undefined || criteria.maxAge !== undefined) {
     filter.age = { ...(criteria.minAge === undefined ? {} : { $gte: criteria.minAge }), ...(criteria.maxAge === undefined ? {} : { $lte: criteria.maxAge }) };
   }
-  if (criteria.afterNickKey !== undefined) filter.nickKey = { $gt: criteria.afterNickKey };
+  if (criteria.afterNickKey !== undefined) filter._id = { $gt: criteria.afterNickKey };
   return filter;
 }
 
+/** Which player (by normalised nick and incarnation) at which version. */
+interface PlayerVersion {
+  _id: string;
+  incarnation: ObjectId;
+  version: number;
+}
+
 interface ApiShapedDocument extends PlayerInput {
-  _id: ObjectId;
+  incarnation: ObjectId;
   createdAt: Date;
   updatedAt: Date;
   version: number;
 }
 
 /** The ETag value: which player (a re-created nick is a new one) and which version of it. */
-function revisionOf(document: { _id: ObjectId; version: number }): string {
-  return `${document._id.toHexString()}-${String(document.version)}`;
+function revisionOf(document: { incarnation: ObjectId; version: number }): string {
+  return `${document.incarnation.toHexString()}-${String(document.version)}`;
 }
 
-function parseRevision(revision: string): { id: ObjectId; version: number } {
-  const [id = '', version = ''] = revision.split('-');
-  return { id: ObjectId.createFromHexString(id), version: Number(version) };
+function parseRevision(revision: string): { incarnation: ObjectId; version: number } {
+  const [incarnation = '', version = ''] = revision.split('-');
+  return { incarnation: ObjectId.createFromHexString(incarnation), version: Number(version) };
 }
 
 function toStored(document: ApiShapedDocument): StoredPlayer {

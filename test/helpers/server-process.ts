@@ -36,7 +36,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     output += chunk;
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }));
-  const port = await new Promise<number>((resolve, reject) => {
+  // With a fixed PORT the caller polls the server itself (e.g. when LOG_LEVEL hides the "listening" line).
+  const fixedPort = Number(env.PORT ?? 0);
+  const port = fixedPort > 0 ? fixedPort : await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`server did not start: ${output}`)); }, 15_000);
     const poll = setInterval(() => {
       const listening = logs.find((line) => line.msg === 'listening');
