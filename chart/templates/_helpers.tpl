@@ -1,0 +1,204 @@
+{{/* Chart name, or nameOverride; 63 characters at most (DNS label). */}}
+{{- define "playerfinder.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{/* Base name of every object: fullnameOverride, the release name when it already contains the chart name, else release-chart. */}}
+{{- define "playerfinder.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/* Value of the helm.sh/chart label: name-version. */}}
+{{- define "playerfinder.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{/* Selector labels shared by all components; immutable in selectors, so nothing version-like goes here. */}}
+{{- define "playerfinder.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "playerfinder.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of every object; call with (dict "ctx" $ "component" "api"). */}}
+{{- define "playerfinder.labels" -}}
+{{ include "playerfinder.componentSelectorLabels" . }}
+helm.sh/chart: {{ include "playerfinder.chart" .ctx }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: playerfinder
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end }}
+
+{{/* Selector labels of one component; call with (dict "ctx" $ "component" "api"). */}}
+{{- define "playerfinder.componentSelectorLabels" -}}
+{{ include "playerfinder.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* API Service/Deployment name. */}}
+{{- define "playerfinder.api.fullname" -}}
+{{- include "playerfinder.fullname" . -}}
+{{- end }}
+
+{{/* ServiceAccount of the API pods. */}}
+{{- define "playerfinder.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "playerfinder.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end }}
+
+{{/* API image reference: repository:tag (tag defaults to appVersion), plus @digest when set. */}}
+{{- define "playerfinder.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $ref .Values.image.digest -}}
+{{- else -}}
+{{- $ref -}}
+{{- end -}}
+{{- end }}
+
+{{/* Grace period: shutdown delay + in-flight timeout (rounded up to seconds) + margin, so the budget is written once. */}}
+{{- define "playerfinder.terminationGracePeriodSeconds" -}}
+{{- $ms := add (int .Values.shutdown.delayMs) (int .Values.shutdown.timeoutMs) -}}
+{{- add (div (add $ms 999) 1000) (int .Values.shutdown.marginSeconds) -}}
+{{- end }}
+
+{{/* "true" when the HPA is rendered: explicit value, or auto (null) when replicaCount > 1. */}}
+{{- define "playerfinder.autoscaling.enabled" -}}
+{{- if kindIs "invalid" .Values.autoscaling.enabled -}}
+{{- if gt (int .Values.replicaCount) 1 }}true{{ end -}}
+{{- else if .Values.autoscaling.enabled -}}
+true
+{{- end -}}
+{{- end }}
+
+{{/* "true" when a PDB is rendered for a workload of $replicas pods; call with (dict "ctx" $ "replicas" n). */}}
+{{- define "playerfinder.pdb.enabled" -}}
+{{- $enabled := .ctx.Values.podDisruptionBudget.enabled -}}
+{{- if kindIs "invalid" $enabled -}}
+{{- if gt (int .replicas) 1 }}true{{ end -}}
+{{- else if $enabled -}}
+true
+{{- end -}}
+{{- end }}
+
+{{/* topologySpreadConstraints over hostname and zone for one component; call with (dict "ctx" $ "component" "api"). */}}
+{{- define "playerfinder.topologySpreadConstraints" -}}
+{{- $spread := .ctx.Values.topologySpread -}}
+{{- $selector := include "playerfinder.componentSelectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
+{{- $constraints := list -}}
+{{- range list "kubernetes.io/hostname" "topology.kubernetes.io/zone" -}}
+{{- $constraints = append $constraints (dict "topologyKey" . "maxSkew" $spread.maxSkew "whenUnsatisfiable" $spread.whenUnsatisfiable "labelSelector" (dict "matchLabels" $selector)) -}}
+{{- end -}}
+{{- toYaml $constraints -}}
+{{- end }}
+
+{{/* MongoDB StatefulSet and client Service name. */}}
+{{- define "playerfinder.mongodb.fullname" -}}
+{{- printf "%s-mongodb" (include "playerfinder.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{/* Headless Service that gives each MongoDB pod a stable DNS name. */}}
+{{- define "playerfinder.mongodb.headlessServiceName" -}}
+{{- printf "%s-mongodb-headless" (include "playerfinder.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{/* MongoDB image reference. */}}
+{{- define "playerfinder.mongodb.image" -}}
+{{- printf "%s:%s" .Values.mongodb.image.repository .Values.mongodb.image.tag -}}
+{{- end }}
+
+{{/* "true" when MongoDB runs as a replica set (more than one member). */}}
+{{- define "playerfinder.mongodb.isReplicaSet" -}}
+{{- if gt (int .Values.mongodb.replicaCount) 1 }}true{{ end -}}
+{{- end }}
+
+{{/* Stable DNS name of every member, host:27017, comma-separated (never localhost: clients and members must resolve them). */}}
+{{- define "playerfinder.mongodb.memberHosts" -}}
+{{- $sts := include "playerfinder.mongodb.fullname" . -}}
+{{- $svc := include "playerfinder.mongodb.headlessServiceName" . -}}
+{{- $hosts := list -}}
+{{- range $i := until (int .Values.mongodb.replicaCount) -}}
+{{- $hosts = append $hosts (printf "%s-%d.%s.%s.svc.cluster.local:27017" $sts $i $svc $.Release.Namespace) -}}
+{{- end -}}
+{{- join "," $hosts -}}
+{{- end }}
+
+{{/* MONGODB_HOST for the API: every member for a replica set, else the client Service. */}}
+{{- define "playerfinder.mongodb.apiHosts" -}}
+{{- if include "playerfinder.mongodb.isReplicaSet" . -}}
+{{- include "playerfinder.mongodb.memberHosts" . -}}
+{{- else -}}
+{{- printf "%s.%s.svc.cluster.local:27017" (include "playerfinder.mongodb.fullname" .) .Release.Namespace -}}
+{{- end -}}
+{{- end }}
+
+{{/* Secret holding the MongoDB credentials: auth.existingSecret, or the one this chart generates. */}}
+{{- define "playerfinder.mongodb.secretName" -}}
+{{- default (include "playerfinder.mongodb.fullname" .) .Values.auth.existingSecret -}}
+{{- end }}
+
+{{/* "true" when this chart renders the credentials Secret. */}}
+{{- define "playerfinder.mongodb.createSecret" -}}
+{{- if and .Values.mongodb.enabled (not .Values.auth.existingSecret) }}true{{ end -}}
+{{- end }}
+
+{{/*
+Base64 data of the generated Secret. Values of the live Secret (lookup) win so `helm upgrade` keeps the
+passwords; missing keys are generated. lookup is empty under `helm template`/--dry-run (helm/helm#8798).
+The result is memoized in .Values so the Secret and the checksum annotations see the same random values.
+*/}}
+{{- define "playerfinder.mongodb.secretData" -}}
+{{- if not (hasKey .Values "__playerfinderSecretData") -}}
+{{- $live := lookup "v1" "Secret" .Release.Namespace (include "playerfinder.mongodb.secretName" .) -}}
+{{- $liveData := dig "data" (dict) $live -}}
+{{- $data := dict -}}
+{{- range $key, $length := dict "mongodb-root-password" 32 "mongodb-password" 32 "mongodb-replica-set-key" 64 -}}
+{{- $_ := set $data $key (get $liveData $key | default (randAlphaNum $length | b64enc)) -}}
+{{- end -}}
+{{- $_ := set .Values "__playerfinderSecretData" $data -}}
+{{- end -}}
+{{- toYaml (get .Values "__playerfinderSecretData") -}}
+{{- end }}
+
+{{/* Checksum that changes when the credentials change (for an existing Secret only its name is known). */}}
+{{- define "playerfinder.mongodb.secretChecksum" -}}
+{{- if include "playerfinder.mongodb.createSecret" . -}}
+{{- include "playerfinder.mongodb.secretData" . | sha256sum -}}
+{{- else -}}
+{{- include "playerfinder.mongodb.secretName" . | sha256sum -}}
+{{- end -}}
+{{- end }}
+
+{{/* All value checks that the schema cannot express, reported together in one failure. */}}
+{{- define "playerfinder.validateValues" -}}
+{{- $messages := list -}}
+{{- if and (not .Values.mongodb.enabled) (not .Values.externalDatabase.existingSecret) -}}
+{{- $messages = append $messages "mongodb.enabled=false needs externalDatabase.existingSecret (a Secret whose key externalDatabase.uriKey holds MONGODB_URI)" -}}
+{{- end -}}
+{{- $members := int .Values.mongodb.replicaCount -}}
+{{- if and (gt $members 1) (eq (mod $members 2) 0) -}}
+{{- $messages = append $messages (printf "mongodb.replicaCount=%d: use 1 (standalone) or an odd number >= 3, an even-sized replica set cannot survive losing half its members" $members) -}}
+{{- end -}}
+{{- $drainMs := mul .Values.probes.readiness.periodSeconds .Values.probes.readiness.failureThreshold 1000 -}}
+{{- if lt (int .Values.shutdown.delayMs) (int $drainMs) -}}
+{{- $messages = append $messages (printf "shutdown.delayMs=%d is shorter than readiness periodSeconds x failureThreshold (%d ms): pods would stop serving before endpoints drop them" (int .Values.shutdown.delayMs) (int $drainMs)) -}}
+{{- end -}}
+{{- $image := include "playerfinder.image" . -}}
+{{- if or (hasSuffix ":latest" $image) (contains ":latest@" $image) (eq .Values.mongodb.image.tag "latest") -}}
+{{- $messages = append $messages "image tags must be explicit versions, not latest" -}}
+{{- end -}}
+{{- if $messages -}}
+{{- fail (printf "\nVALUES VALIDATION:\n%s" (join "\n" $messages)) -}}
+{{- end -}}
+{{- end }}

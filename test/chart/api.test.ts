@@ -1,0 +1,165 @@
+// The API workload against the app's contract: probes, port, shutdown budget, scaling objects,
+// metrics discovery, ingress and the helm test hook.
+import test from 'ava';
+import { allOf, helms, names, one, render, renderScenario, run, templateArgs, workloadContainer, workloadPod } from './render.ts';
+import type { Helm, Manifest, RenderOptions } from './render.ts';
+
+const apiContainer = (manifests: readonly Manifest[]) => workloadContainer(manifests, 'api', 'api');
+
+async function renderFails(helm: Helm, options: RenderOptions): Promise<string> {
+  const result = await run(helm.path, templateArgs(options));
+  if (result.code === 0) throw new Error('render succeeded');
+  return result.stderr;
+}
+
+for (const helm of helms()) {
+  const title = (what: string) => `${helm.label}: ${what}`;
+
+  for (const port of [8080, 9090]) {
+    test(title(`probes and Service use the named port http = containerPort = PORT (${String(port)})`), async (t) => {
+      const manifests = await render(helm, { set: [`app.port=${String(port)}`] });
+      const container = apiContainer(manifests);
+      const http = container.ports?.find((p) => p.name === 'http');
+      t.is(http?.containerPort, port);
+      t.is(one(manifests, 'ConfigMap', names.api).data?.PORT, String(port));
+      t.deepEqual(container.envFrom?.map((e) => e.configMapRef?.name), [names.api]);
+      t.deepEqual(container.startupProbe?.httpGet, { path: '/healthz', port: 'http' });
+      t.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
+      t.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+      const service = one(manifests, 'Service', names.api);
+      t.is(service.spec?.type, 'ClusterIP');
+      t.deepEqual(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['http', 80, 'http']]);
+      const annotations = workloadPod(manifests, 'api').annotations;
+      t.is(annotations['prometheus.io/scrape'], 'true');
+      t.is(annotations['prometheus.io/port'], String(port));
+      t.is(annotations['prometheus.io/path'], '/metrics');
+    });
+  }
+
+  for (const [delayMs, timeoutMs] of [
+    [5000, 10000],
+    [20000, 30500],
+  ] as const) {
+    test(title(`terminationGracePeriodSeconds covers shutdown delay ${String(delayMs)} + timeout ${String(timeoutMs)} ms`), async (t) => {
+      const manifests = await render(helm, { set: [`shutdown.delayMs=${String(delayMs)}`, `shutdown.timeoutMs=${String(timeoutMs)}`] });
+      const config = one(manifests, 'ConfigMap', names.api).data ?? {};
+      t.is(config.SHUTDOWN_DELAY_MS, String(delayMs));
+      t.is(config.SHUTDOWN_TIMEOUT_MS, String(timeoutMs));
+      const grace = workloadPod(manifests, 'api').spec.terminationGracePeriodSeconds ?? 30;
+      t.true(grace > (delayMs + timeoutMs) / 1000, `${String(grace)} s`);
+      t.is(grace, Math.ceil((delayMs + timeoutMs) / 1000) + 5, 'delay + timeout rounded up, plus the default 5 s margin');
+    });
+  }
+
+  test(title('a drain delay shorter than readiness failure detection is refused'), async (t) => {
+    const stderr = await renderFails(helm, { set: ['shutdown.delayMs=1000'] });
+    t.regex(stderr, /shutdown\.delayMs=1000 is shorter than readiness periodSeconds x failureThreshold \(4000 ms\)/);
+  });
+
+  test(title('one replica: no HPA and no PDB; the Deployment sets replicas'), async (t) => {
+    const manifests = await renderScenario(helm, 'defaults');
+    t.deepEqual(allOf(manifests, 'HorizontalPodAutoscaler'), []);
+    t.deepEqual(allOf(manifests, 'PodDisruptionBudget'), []);
+    t.is(one(manifests, 'Deployment', names.api).spec?.replicas, 1);
+  });
+
+  test(title('several replicas: HPA (owning the replica count) and PDB are on by default'), async (t) => {
+    const manifests = await render(helm, { set: ['replicaCount=3'] });
+    const hpa = one(manifests, 'HorizontalPodAutoscaler', names.api);
+    t.is(hpa.spec.minReplicas, 3);
+    t.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: names.api });
+    t.is(one(manifests, 'Deployment', names.api).spec?.replicas, undefined, 'no fixed count fighting the HPA');
+    t.is(one(manifests, 'PodDisruptionBudget', names.api).spec?.maxUnavailable, 1);
+  });
+
+  test(title('HPA and PDB can be switched off explicitly'), async (t) => {
+    const manifests = await render(helm, { set: ['replicaCount=3', 'autoscaling.enabled=false', 'podDisruptionBudget.enabled=false'] });
+    t.deepEqual(allOf(manifests, 'HorizontalPodAutoscaler'), []);
+    t.deepEqual(allOf(manifests, 'PodDisruptionBudget'), []);
+    t.is(one(manifests, 'Deployment', names.api).spec?.replicas, 3);
+  });
+
+  test(title('pods spread over hostnames and zones without blocking scheduling'), async (t) => {
+    const manifests = await renderScenario(helm, 'aks');
+    const { spec } = workloadPod(manifests, 'api');
+    const constraints = spec.topologySpreadConstraints ?? [];
+    t.deepEqual(constraints.map((c) => c.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    for (const c of constraints) {
+      t.is(c.whenUnsatisfiable, 'ScheduleAnyway');
+      t.deepEqual(c.labelSelector?.matchLabels, one(manifests, 'Deployment', names.api).spec?.selector.matchLabels);
+    }
+  });
+
+  test(title('the service account token is never mounted'), async (t) => {
+    const manifests = await renderScenario(helm, 'defaults');
+    t.is(one(manifests, 'ServiceAccount', names.api).automountServiceAccountToken, false);
+    const { spec } = workloadPod(manifests, 'api');
+    t.is(spec.serviceAccountName, names.api);
+    t.is(spec.automountServiceAccountToken, false);
+  });
+
+  test(title('the image defaults to appVersion with IfNotPresent, and a digest pins it'), async (t) => {
+    t.is(apiContainer(await renderScenario(helm, 'defaults')).image, 'playerfinder:1.0.0');
+    t.is(apiContainer(await renderScenario(helm, 'defaults')).imagePullPolicy, 'IfNotPresent');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const pinned = await render(helm, { set: ['image.repository=registry.example/pf', 'image.tag=abc123', `image.digest=${digest}`] });
+    t.is(apiContainer(pinned).image, `registry.example/pf:abc123@${digest}`);
+  });
+
+  test(title('the pods roll when the configuration changes'), async (t) => {
+    const before = workloadPod(await renderScenario(helm, 'defaults'), 'api').annotations['checksum/config'];
+    const after = workloadPod(await render(helm, { set: ['app.logLevel=debug'] }), 'api').annotations['checksum/config'];
+    t.regex(before ?? '', /^[0-9a-f]{64}$/);
+    t.not(after, before);
+  });
+
+  test(title('ServiceMonitor only when its CRD is reported, or when forced'), async (t) => {
+    const withoutCrd = await render(helm, { set: ['metrics.serviceMonitor.enabled=true'] });
+    t.false(withoutCrd.some((m) => m.kind === 'ServiceMonitor'));
+    const forced = await render(helm, { set: ['metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.force=true'] });
+    t.true(forced.some((m) => m.kind === 'ServiceMonitor'));
+    const disabled = await render(helm, { apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'] });
+    t.false(disabled.some((m) => m.kind === 'ServiceMonitor'));
+
+    const manifests = await renderScenario(helm, 'serviceMonitor');
+    const monitor = manifests.find((m) => m.kind === 'ServiceMonitor');
+    t.is(monitor?.apiVersion, 'monitoring.coreos.com/v1');
+    const spec = monitor?.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } | undefined;
+    const serviceLabels = one(manifests, 'Service', names.api).metadata?.labels ?? {};
+    for (const [key, value] of Object.entries(spec?.selector.matchLabels ?? {})) t.is(serviceLabels[key], value, key);
+    t.deepEqual(spec?.endpoints.map((e) => [e.port, e.path]), [['http', '/metrics']]);
+  });
+
+  test(title('AKS values: app routing Ingress to the API Service port http'), async (t) => {
+    const manifests = await renderScenario(helm, 'aks');
+    const ingress = one(manifests, 'Ingress', names.api);
+    t.is(ingress.spec?.ingressClassName, 'webapprouting.kubernetes.azure.com');
+    const backends = (ingress.spec?.rules ?? []).flatMap((r) => r.http?.paths.map((p) => p.backend.service) ?? []);
+    t.true(backends.length > 0);
+    for (const backend of backends) t.deepEqual(backend, { name: names.api, port: { name: 'http' } });
+    t.is(apiContainer(manifests).image, 'myregistry.azurecr.io/playerfinder:1.0.0');
+    t.true((one(manifests, 'HorizontalPodAutoscaler', names.api).spec.minReplicas ?? 0) >= 2);
+  });
+
+  test(title('kind values: one small replica'), async (t) => {
+    const manifests = await renderScenario(helm, 'kind');
+    t.is(one(manifests, 'Deployment', names.api).spec?.replicas, 1);
+    t.is(one(manifests, 'StatefulSet', names.mongodb).spec?.replicas, 1);
+    t.is(apiContainer(manifests).resources?.limits?.memory, '256Mi');
+  });
+
+  test(title('the helm test hook calls /readyz and a search through the Service, from the app image'), async (t) => {
+    const manifests = await renderScenario(helm, 'defaults');
+    const pod = one(manifests, 'Pod', names.test);
+    t.is(pod.metadata?.annotations?.['helm.sh/hook'], 'test');
+    const container = pod.spec?.containers[0];
+    t.is(container?.image, apiContainer(manifests).image, 'no extra image to pull');
+    t.is(container?.command?.[0], '/nodejs/bin/node', 'distroless: no shell, node by absolute path');
+    const script = container?.command?.join('\n') ?? '';
+    t.true(script.includes("'/readyz'"));
+    t.true(script.includes("'/v1/players?limit=1'"));
+    const service = one(manifests, 'Service', names.api);
+    const baseUrl = container?.env?.find((e) => e.name === 'BASE_URL')?.value;
+    t.is(baseUrl, `http://${names.api}.games.svc:${String(service.spec?.ports?.[0]?.port)}`);
+  });
+}

@@ -1,0 +1,26 @@
+// values.schema.json and the chart's own checks reject bad values with a message naming them.
+import test from 'ava';
+import { helms, run, templateArgs } from './render.ts';
+import type { RenderOptions } from './render.ts';
+
+const invalid: readonly { readonly what: string; readonly options: RenderOptions; readonly message: RegExp }[] = [
+  { what: 'wrong type', options: { setString: ['replicaCount=abc'] }, message: /\/replicaCount.*got string, want integer/ },
+  { what: 'unknown top-level key', options: { set: ['foo=bar'] }, message: /additional propert(y|ies) 'foo' not allowed/ },
+  { what: 'misspelt nested key', options: { set: ['mongodb.persistance.size=1Gi'] }, message: /\/mongodb.*'persistance' not allowed/ },
+  { what: 'bad enum', options: { set: ['app.logLevel=loud'] }, message: /\/app\/logLevel.*must be one of/ },
+  { what: 'latest tag', options: { set: ['image.tag=latest'] }, message: /\/image\/tag/ },
+  { what: 'mongosh probe timeout below 5 s', options: { set: ['mongodb.readinessProbe.timeoutSeconds=1'] }, message: /\/mongodb\/readinessProbe\/timeoutSeconds.*minimum/ },
+  { what: 'port out of range', options: { set: ['app.port=80'] }, message: /\/app\/port.*minimum/ },
+  { what: 'even replica set', options: { set: ['mongodb.replicaCount=2'] }, message: /mongodb\.replicaCount=2: use 1 \(standalone\) or an odd number/ },
+  { what: 'external database without its Secret', options: { set: ['mongodb.enabled=false'] }, message: /mongodb\.enabled=false needs externalDatabase\.existingSecret/ },
+];
+
+for (const helm of helms()) {
+  for (const { what, options, message } of invalid) {
+    test(`${helm.label}: rejects ${what}`, async (t) => {
+      const result = await run(helm.path, templateArgs(options));
+      t.not(result.code, 0);
+      t.regex(result.stderr, message);
+    });
+  }
+}
