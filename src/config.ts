@@ -26,8 +26,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
-  /** undefined: no MongoDB was configured, so the development entry point may start an embedded one. */
+  /** undefined: no MongoDB was configured, so main.ts starts an embedded one (development only). */
   readonly mongo: MongoSettings | undefined;
+  /** Data folder of that embedded MongoDB. */
+  readonly embeddedMongoDir: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +72,7 @@ const envSchema = z.object({
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: integer(100, 120_000).default(3000),
   MONGODB_CONNECT_TIMEOUT_MS: integer(100, 120_000).default(5000),
   MONGODB_MAX_POOL_SIZE: integer(1, 1000).default(20),
+  EMBEDDED_MONGODB_DIR: z.string().trim().min(1).default('.data/mongodb'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     mongo: mongoSettings(e),
+    embeddedMongoDir: e.EMBEDDED_MONGODB_DIR,
   };
 }
 

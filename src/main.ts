@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded.ts';
 import { attachLifecycle } from './lifecycle.ts';
@@ -18,10 +18,11 @@ async function main(): Promise<void> {
   let embedded: EmbeddedMongo | undefined;
   if (config.mongo === undefined) {
     logger.info('no MONGODB_URI or MONGODB_HOST: starting an embedded MongoDB (development only)');
-    embedded = await startEmbeddedMongo(process.env.EMBEDDED_MONGODB_DIR ?? '.data/mongodb');
+    embedded = await startEmbeddedMongo(config.embeddedMongoDir);
     config = loadConfig({ ...process.env, MONGODB_URI: embedded.uri });
   }
-  const mongo = required(config);
+  const mongo = config.mongo;
+  if (mongo === undefined) throw new ConfigError('no MongoDB configured');
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
   const players = new PlayerService(database.players, { onRegistered: () => { metrics.playersRegistered.inc(); } });
@@ -51,11 +52,6 @@ async function main(): Promise<void> {
     logger.fatal({ err: reason }, 'unhandled rejection');
     process.exit(1);
   });
-}
-
-function required(config: Config) {
-  if (config.mongo === undefined) throw new ConfigError('no MongoDB configured');
-  return config.mongo;
 }
 
 main().catch((error: unknown) => {
