@@ -139,3 +139,7 @@ test('while MongoDB is unreachable, data routes answer 503 problem+json within s
   const errorLine = offline.logs.find((line) => line.level === 'error' && line.requestId === 'offline-1');
   t.truthy(errorLine);
 });
+
+test('a method the API does not know is a 501 problem', async (t) => {
+  assertProblem(t, await call('PROPFIND', '/v1/players'), 501);
+});

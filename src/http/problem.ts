@@ -33,11 +33,12 @@ export function problemMiddleware() {
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
         if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
-        if (ctx.status === 501) throw new AppError(405, { detail: `${ctx.method} is not supported.` });
+        if (ctx.status === 501) throw new AppError(501, { detail: `${ctx.method} is not a method this API knows.` });
       }
     } catch (error) {
       const appError = toAppError(error);
-      if (appError.status >= 500) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
+      // Server-side failures (500, 503) are logged with their cause; our own 501 is the client's doing.
+      if (appError.status >= 500 && !(error instanceof AppError)) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
       render(ctx, appError);
     }
   };
