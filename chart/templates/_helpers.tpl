@@ -57,11 +57,22 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end }}
 
-{{/* API image reference: repository:tag (tag defaults to appVersion), plus @digest when set. */}}
+{{/*
+API image reference: repository:tag (tag defaults to appVersion), plus @digest when set. The tag may also
+arrive as tag@digest or tag@ (skaffold's documented "{{.IMAGE_TAG_x}}@{{.IMAGE_DIGEST_x}}", whose digest is
+empty for images loaded into kind): split it so the reference never has two digests or a dangling @.
+*/}}
 {{- define "playerfinder.image" -}}
-{{- $ref := printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
-{{- if .Values.image.digest -}}
-{{- printf "%s@%s" $ref .Values.image.digest -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- $digest := .Values.image.digest -}}
+{{- if contains "@" $tag -}}
+{{- $parts := splitn "@" 2 $tag -}}
+{{- $tag = $parts._0 -}}
+{{- $digest = default $parts._1 $digest -}}
+{{- end -}}
+{{- $ref := printf "%s:%s" .Values.image.repository $tag -}}
+{{- if $digest -}}
+{{- printf "%s@%s" $ref $digest -}}
 {{- else -}}
 {{- $ref -}}
 {{- end -}}

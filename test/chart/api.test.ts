@@ -3,6 +3,7 @@
 import test from 'ava';
 import { allOf, helms, names, one, render, renderScenario, run, templateArgs, workloadContainer, workloadPod } from './render.ts';
 import type { Helm, Manifest, RenderOptions } from './render.ts';
+import { mebibytes } from './kube.ts';
 
 const apiContainer = (manifests: readonly Manifest[]) => workloadContainer(manifests, 'api', 'api');
 
@@ -145,7 +146,27 @@ for (const helm of helms()) {
     const manifests = await renderScenario(helm, 'kind');
     t.is(one(manifests, 'Deployment', names.api).spec?.replicas, 1);
     t.is(one(manifests, 'StatefulSet', names.mongodb).spec?.replicas, 1);
-    t.is(apiContainer(manifests).resources?.limits?.memory, '256Mi');
+  });
+
+  test(title('API memory: the limit leaves headroom over the ~280 MiB RSS measured under load'), async (t) => {
+    for (const scenario of ['defaults', 'kind', 'aks'] as const) {
+      const { requests, limits } = apiContainer(await renderScenario(helm, scenario)).resources ?? {};
+      const limit = mebibytes(limits?.memory);
+      const request = mebibytes(requests?.memory);
+      t.true(limit >= 512, `${scenario}: limit ${String(limits?.memory)} would be OOM-killed`);
+      t.true(request >= 128 && request <= limit, `${scenario}: request ${String(requests?.memory)}`);
+    }
+  });
+
+  test(title('the image accepts tag@digest and tag@ (skaffold IMAGE_TAG@IMAGE_DIGEST) without a double or dangling @'), async (t) => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const other = `sha256:${'c'.repeat(64)}`;
+    const image = async (set: string[]) => apiContainer(await render(helm, { set: ['image.repository=registry.local/pf', ...set] })).image;
+    t.is(await image(['image.tag=0123abcd@']), 'registry.local/pf:0123abcd', 'a local kind build has no registry digest');
+    t.is(await image([`image.tag=0123abcd@${digest}`]), `registry.local/pf:0123abcd@${digest}`);
+    t.is(await image([`image.tag=0123abcd@${digest}`, `image.digest=${other}`]), `registry.local/pf:0123abcd@${other}`, 'image.digest wins');
+    const refused = await run(helm.path, templateArgs({ set: ['image.tag=latest@'] }));
+    t.not(refused.code, 0);
   });
 
   test(title('the helm test hook calls /readyz and a search through the Service, from the app image'), async (t) => {

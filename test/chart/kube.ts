@@ -110,3 +110,12 @@ export function imageProblem(image: string | undefined): string | undefined {
 export function decodeBase64(value: string): string {
   return Buffer.from(value, 'base64').toString('utf8');
 }
+
+/** A memory quantity (Mi, Gi, M, G or bytes) in MiB; NaN when absent or unknown. */
+export function mebibytes(quantity: string | number | undefined): number {
+  const match = /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)?$/.exec(String(quantity ?? ''));
+  if (match === null) return Number.NaN;
+  const factors: Record<string, number> = { Mi: 1, Gi: 1024, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20, '': 1 / 2 ** 20 };
+  const factor = factors[match[2] ?? ''] ?? Number.NaN;
+  return Number(match[1]) * factor;
+}

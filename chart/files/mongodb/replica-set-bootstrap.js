@@ -57,7 +57,14 @@ function step() {
   const known = new Set(config.members.map((member) => member.host));
   const missing = members.filter((host) => !known.has(host));
   if (missing.length === 0) return true;
-  const next = missing.find(answers);
+  // A plain loop: mongosh runs shell-API functions asynchronously, so avoid passing one as an Array callback.
+  let next;
+  for (const host of missing) {
+    if (answers(host)) {
+      next = host;
+      break;
+    }
+  }
   if (next === undefined) {
     print(`waiting for ${missing.join(', ')} to answer`);
     return false;
