@@ -1,7 +1,10 @@
 // The built server as a real process: graceful shutdown on signals, MongoDB down at boot and during
 // operation, and one-line configuration errors.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { waitForStatus } from './helpers/app.ts';
@@ -152,4 +155,18 @@ test('a bad setting exits non-zero with one line naming the variable', async (t)
   t.is(result.code, 1);
   t.regex(result.stderr, /^playerfinder: invalid PORT: .+\n$/);
   t.is(result.stdout, '');
+});
+
+test('with no MongoDB configured and no way to fetch mongod, the service says so in one line and exits 1', async (t) => {
+  // An unreachable download URL and empty cache folders make the embedded MongoDB fail the same way anywhere.
+  const empty = await mkdtemp(join(tmpdir(), 'playerfinder-embedded-'));
+  t.teardown(() => rm(empty, { recursive: true, force: true }));
+  const result = await runServerToExit({
+    HOME: empty,
+    MONGOMS_DOWNLOAD_DIR: empty,
+    MONGOMS_DOWNLOAD_URL: 'http://127.0.0.1:9/mongodb.tgz',
+    EMBEDDED_MONGODB_DIR: join(empty, 'data'),
+  });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /^playerfinder: embedded MongoDB could not start \(.+\); set MONGODB_URI .+\n$/);
 });
