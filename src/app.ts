@@ -24,7 +24,6 @@ export interface AppDependencies {
 }
 
 export interface App {
-  readonly koa: Koa;
   readonly router: Router;
   /** For http.createServer. */
   readonly handler: RequestListener;
@@ -37,7 +36,16 @@ export function createApp(deps: AppDependencies): App {
     ...playerRoutes(deps.players),
   ];
   const router = new Router();
-  registerRoutes(router, routes);
+  registerRoutes(
+    router,
+    routes,
+    bodyParser({
+      enableTypes: ['json'],
+      extendTypes: { json: ['application/merge-patch+json'] },
+      jsonLimit: String(deps.bodyLimitBytes),
+      strict: true,
+    }),
+  );
 
   const koa = new Koa();
   // Errors are rendered and logged by problemMiddleware; Koa's default handler would print stacks to stderr.
@@ -46,19 +54,10 @@ export function createApp(deps: AppDependencies): App {
     .use(requestContext(deps.logger))
     .use(httpMetrics(deps.metrics))
     .use(problemMiddleware())
-    .use(
-      bodyParser({
-        enableTypes: ['json'],
-        extendTypes: { json: ['application/merge-patch+json'] },
-        jsonLimit: String(deps.bodyLimitBytes),
-        strict: true,
-      }),
-    )
     .use(router.routes())
     .use(router.allowedMethods());
   const callback = koa.callback();
   return {
-    koa,
     router,
     // Koa's callback handles its own errors, so the promise it returns never rejects.
     handler: (request, response) => {

@@ -51,15 +51,17 @@ export const notFound = (detail: string) => new AppError(404, { detail });
 
 /** 400 with one entry per invalid field, from a zod validation failure. */
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
-  const errors = error.issues.map((issue) => ({
-    pointer: fieldPointer(where, issue.path, issue.code === 'unrecognized_keys' ? issue.keys : []),
-    detail: issue.message,
-  }));
+  const errors = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ pointer: fieldPointer(where, [...issue.path, key]), detail: 'unknown field' }))
+      : [{ pointer: fieldPointer(where, issue.path), detail: issue.message }],
+  );
   return new AppError(400, { detail: `The request ${where} is invalid.`, errors });
 }
 
-function fieldPointer(where: string, path: readonly PropertyKey[], unknownKeys: readonly string[]): string {
-  const segments = [...path.map(String), ...unknownKeys.slice(0, 1)];
-  if (where === 'body') return '/' + segments.map((s) => s.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+/** A JSON Pointer into the body ("" is the whole body), or the dotted parameter name for path and query. */
+function fieldPointer(where: string, path: readonly PropertyKey[]): string {
+  const segments = path.map(String);
+  if (where === 'body') return segments.map((segment) => '/' + segment.replaceAll('~', '~0').replaceAll('/', '~1')).join('');
   return segments.join('.');
 }

@@ -23,18 +23,19 @@ function stripDialect(schema: Record<string, unknown>): Record<string, unknown> 
   return rest;
 }
 
-function queryParameters(schema: z.ZodType): unknown[] {
+/** One OpenAPI parameter per property of a path or query schema. */
+function schemaParameters(schema: z.ZodType, location: 'path' | 'query'): unknown[] {
   const json = z.toJSONSchema(schema, { ...jsonSchemaOptions, io: 'output' }) as { properties?: Record<string, Record<string, unknown>> };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...propertySchema } = property;
-    return { name, in: 'query', required: false, ...(description === undefined ? {} : { description }), schema: propertySchema };
+    return { name, in: location, required: location === 'path', ...(description === undefined ? {} : { description }), schema: propertySchema };
   });
 }
 
 function operation(route: RouteSpec): Record<string, unknown> {
   const parameters = [
-    ...(route.path.includes(':nick') ? [{ name: 'nick', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{3,24}$' } }] : []),
-    ...(route.query === undefined ? [] : queryParameters(route.query)),
+    ...(route.params === undefined ? [] : schemaParameters(route.params, 'path')),
+    ...(route.query === undefined ? [] : schemaParameters(route.query, 'query')),
     ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
   ];
   const responses = Object.fromEntries(

@@ -29,9 +29,16 @@ function assertProblem(t: import('ava').ExecutionContext, response: JsonResponse
 
 const pointers = (problem: ProblemBody) => (problem.errors ?? []).map((error) => error.pointer);
 
-test('unknown fields are a 400 naming them', async (t) => {
-  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('extra_field', { isAdmin: true }) }), 400);
-  t.deepEqual(pointers(problem), ['/isAdmin']);
+test('unknown fields are a 400 naming each of them', async (t) => {
+  const games = [{ title: 'Chess', platform: 'pc', hoursPerWeek: 1, competitive: false, elo: 1800 }];
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('extra_field', { isAdmin: true, role: 'x', games }) }), 400);
+  t.deepEqual(pointers(problem).sort(), ['/games/0/elo', '/isAdmin', '/role']);
+  t.true(problem.errors?.every((error) => error.detail === 'unknown field'));
+});
+
+test('a body that is not an object points at the whole body', async (t) => {
+  const problem = assertProblem(t, await call('POST', '/v1/players', { rawBody: '[[[]]]', headers: { 'content-type': 'application/json' } }), 400);
+  t.deepEqual(pointers(problem), ['']);
 });
 
 test('wrong types and out-of-range values are a 400 with one error per field', async (t) => {
@@ -55,7 +62,8 @@ test('an invalid nick is a 400 explaining the rule', async (t) => {
   const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('no spaces allowed') }), 400);
   t.deepEqual(pointers(problem), ['/nick']);
   t.regex(problem.errors?.[0]?.detail ?? '', /3-24 characters/);
-  assertProblem(t, await call('GET', '/v1/players/a'), 400);
+  const path = assertProblem(t, await call('GET', '/v1/players/a%20b'), 400);
+  t.deepEqual(pointers(path), ['nick']);
 });
 
 test('malformed JSON and a non-object body are a 400', async (t) => {
@@ -64,6 +72,26 @@ test('malformed JSON and a non-object body are a 400', async (t) => {
   t.regex(malformed.detail, /not valid JSON/);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '"just a string"', headers }), 400);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '[1,2]', headers }), 400);
+  const empty = assertProblem(t, await call('PATCH', '/v1/players/someone', { rawBody: '', headers }), 400);
+  t.regex(empty.detail, /empty/);
+});
+
+test('a body that does not match its Content-Encoding is a 400, an unknown encoding a 415', async (t) => {
+  const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+  const corrupt = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"nick":"zipped"}', headers }), 400);
+  t.regex(corrupt.detail, /Content-Encoding/);
+  const unknown = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{}', headers: { ...headers, 'content-encoding': 'compress' } }), 415);
+  t.regex(unknown.detail, /Content-Encoding: compress/);
+});
+
+test('only routes that take a body parse one', async (t) => {
+  const response = await call('DELETE', '/v1/players/nobody_to_delete', { rawBody: '{not json', headers: { 'content-type': 'application/json' } });
+  assertProblem(t, response, 404);
+});
+
+test('body errors are counted and logged under their route', async (t) => {
+  await call('POST', '/v1/players', { body: validPlayer('too_big_for_route', { bio: 'x'.repeat(4000) }), headers: { 'X-Request-Id': 'big-body' } });
+  t.like(api.logs.find((line) => line.requestId === 'big-body'), { route: '/v1/players', status: 413 });
 });
 
 test('a body over the limit is a 413', async (t) => {
@@ -79,6 +107,9 @@ test('a non-JSON content type on a write is a 415 that says what to send', async
   const patch = await call('PATCH', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
   assertProblem(t, patch, 415);
   t.is(patch.headers.get('accept-patch'), 'application/merge-patch+json, application/json');
+  const put = await call('PUT', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
+  assertProblem(t, put, 415);
+  t.is(put.headers.get('accept-post'), null, 'Accept-Post describes POST only');
 });
 
 test('operators in the body are a 400 and never reach MongoDB', async (t) => {
@@ -94,6 +125,10 @@ test('operators and unknown keys in the query string are a 400', async (t) => {
   assertProblem(t, await call('GET', '/v1/players?game=a&game=b'), 400);
   assertProblem(t, await call('GET', '/v1/players?%24where=1'), 400);
   assertProblem(t, await call('GET', '/v1/players?minAge=abc'), 400);
+  assertProblem(t, await call('GET', '/v1/players?limit=0x2'), 400);
+  assertProblem(t, await call('GET', '/v1/players?limit=1e1'), 400);
+  const twoUnknown = assertProblem(t, await call('GET', '/v1/players?a=1&b=2'), 400);
+  t.deepEqual(pointers(twoUnknown), ['a', 'b']);
   assertProblem(t, await call('GET', '/v1/players?minAge=40&maxAge=20'), 400);
   assertProblem(t, await call('GET', '/v1/players?cursor=not-a-cursor'), 400);
   assertProblem(t, await call('GET', '/status?debug=1'), 400);

@@ -3,7 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.ts';
-import type { RequestState } from './problem.ts';
+
+/** What requestContext puts on ctx.state for the rest of the chain. */
+export interface RequestState {
+  log: Logger;
+  requestId: string;
+}
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 

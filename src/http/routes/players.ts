@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { StoredPlayer } from '../../players/repository.ts';
 import {
   gameStatsQuerySchema,
+  nickSchema,
   gameStatsSchema,
   playerInputSchema,
   playerPageSchema,
@@ -17,6 +18,7 @@ import { problemSchema } from '../problem.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
 
 const json = ['application/json'];
+const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
 
 const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
@@ -31,6 +33,7 @@ const writeProblems = {
   413: problem('Body larger than the configured limit'),
   415: problem('Body is not JSON'),
 } as const;
+const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
 
 export function playerRoutes(service: PlayerService): RouteSpec[] {
@@ -65,12 +68,13 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/v1/players/:nick',
+      params: nickParams,
       operationId: 'getPlayer',
       summary: 'A player by nick (any letter case)',
       tag: 'players',
       headers: [{ name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' }],
       responses: { 200: playerResponse('The player'), 304: { description: 'Not modified' }, ...commonProblems, 404: problem('No such player') },
-      handle: async (ctx, { nick }) => {
+      handle: async (ctx, { params: { nick } }) => {
         const stored = await service.get(nick);
         if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {
           ctx.set('ETag', etag(stored.revision));
@@ -83,19 +87,27 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
     defineRoute({
       method: 'put',
       path: '/v1/players/:nick',
+      params: nickParams,
       operationId: 'replacePlayer',
       summary: 'Replace a player profile (the nick stays)',
       tag: 'players',
       headers: [ifMatchHeader],
       body: { schema: playerReplaceSchema, contentTypes: json },
-      responses: { 200: playerResponse('Replaced'), ...writeProblems, 404: problem('No such player'), 412: problem('If-Match does not match the current ETag') },
-      handle: async (ctx, { nick, body }) => {
+      responses: {
+        200: playerResponse('Replaced'),
+        ...writeProblems,
+        404: problem('No such player'),
+        409: editedConcurrently,
+        412: problem('If-Match does not match the current ETag'),
+      },
+      handle: async (ctx, { params: { nick }, body }) => {
         sendPlayer(ctx, await service.replace(nick, body, precondition(ctx)));
       },
     }),
     defineRoute({
       method: 'patch',
       path: '/v1/players/:nick',
+      params: nickParams,
       operationId: 'updatePlayer',
       summary: 'Change some fields (JSON merge patch; null removes bio or contact)',
       tag: 'players',
@@ -105,22 +117,29 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
         200: playerResponse('Updated'),
         ...writeProblems,
         404: problem('No such player'),
-        409: problem('Edited concurrently too often; retry'),
+        409: editedConcurrently,
         412: problem('If-Match does not match the current ETag'),
       },
-      handle: async (ctx, { nick, body }) => {
+      handle: async (ctx, { params: { nick }, body }) => {
         sendPlayer(ctx, await service.patch(nick, body, precondition(ctx)));
       },
     }),
     defineRoute({
       method: 'delete',
       path: '/v1/players/:nick',
+      params: nickParams,
       operationId: 'deletePlayer',
       summary: 'Remove a player profile',
       tag: 'players',
       headers: [ifMatchHeader],
-      responses: { 204: { description: 'Deleted' }, ...commonProblems, 404: problem('No such player'), 412: problem('If-Match does not match the current ETag') },
-      handle: async (ctx, { nick }) => {
+      responses: {
+        204: { description: 'Deleted' },
+        ...commonProblems,
+        404: problem('No such player'),
+        409: editedConcurrently,
+        412: problem('If-Match does not match the current ETag'),
+      },
+      handle: async (ctx, { params: { nick } }) => {
         await service.delete(nick, precondition(ctx));
         ctx.status = 204;
       },
