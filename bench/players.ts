@@ -2,13 +2,12 @@
 // MONGODB_URI. Reports throughput, latency percentiles and the server's memory, and whether the README
 // targets hold.
 //   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench [-- --seconds 10 --concurrency 32]
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { waitForStatus } from '../test/helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from '../test/helpers/mongo.ts';
 import { send, validPlayer } from '../test/helpers/players.ts';
+import { freePort } from '../test/helpers/net.ts';
 import { parseExposition } from '../test/helpers/prometheus.ts';
 import { startServerProcess } from '../test/helpers/server-process.ts';
 
@@ -38,14 +37,6 @@ interface Result {
   p50: number;
   p95: number;
   p99: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

@@ -20,16 +20,21 @@ export interface LifecycleOptions {
 
 export function attachLifecycle(server: Server, options: LifecycleOptions): void {
   const { logger } = options;
+  let shuttingDown = false;
   createTerminus(server, {
     healthChecks: {
       '/healthz': () => Promise.resolve(),
-      '/readyz': options.readiness,
+      '/readyz': async () => {
+        if (shuttingDown) throw new Error('shutting down');
+        await options.readiness();
+      },
       verbatim: true,
     },
-    // terminus answers 503 on every health route as soon as a signal arrives.
-    sendFailuresDuringShutdown: true,
+    // Not terminus's blanket 503 on every health route: liveness stays 200 while the process serves.
+    sendFailuresDuringShutdown: false,
     signals: [...options.signals],
     beforeShutdown: async () => {
+      shuttingDown = true;
       logger.info({ delayMs: options.shutdownDelayMs }, 'shutdown started; readiness failing, still serving');
       await sleep(options.shutdownDelayMs);
       logger.info({ timeoutMs: options.shutdownTimeoutMs }, 'no longer accepting connections; draining');

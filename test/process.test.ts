@@ -2,7 +2,7 @@
 // operation, and one-line configuration errors.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import test from 'ava';
 import { waitForStatus } from './helpers/app.ts';
 import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+import { startSlowPost } from './helpers/net.ts';
 import { runServerToExit, startServerProcess, type ServerProcess } from './helpers/server-process.ts';
 import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
 
@@ -27,23 +28,6 @@ async function startServer(env: Record<string, string> = {}): Promise<ServerProc
   return server;
 }
 
-/** A POST whose body arrives in two parts, so the request is in flight for as long as the test wants. */
-function startSlowPost(port: number, body: string): { socket: Socket; finish: () => void; response: Promise<string> } {
-  const socket = connect(port, '127.0.0.1');
-  const bytes = Buffer.from(body);
-  const half = Math.floor(bytes.length / 2);
-  socket.write(`POST /v1/players HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${String(bytes.length)}\r\n\r\n`);
-  socket.write(bytes.subarray(0, half));
-  let received = '';
-  const response = new Promise<string>((resolve, reject) => {
-    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
-    socket.on('end', () => { resolve(received); });
-    socket.on('close', () => { resolve(received); });
-    socket.on('error', reject);
-  });
-  return { socket, finish: () => socket.write(bytes.subarray(half)), response };
-}
-
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -57,13 +41,14 @@ const canConnect = (port: number) =>
 test('SIGTERM: readiness fails at once, in-flight requests finish, new connections are refused, exit 0', async (t) => {
   const server = await startServer();
   await waitForStatus(`${server.url}/readyz`, 200);
-  const slow = startSlowPost(server.port, JSON.stringify(validPlayer('slow_sender')));
+  const slow = await startSlowPost(server.port, '/v1/players', JSON.stringify(validPlayer('slow_sender')));
   await sleep(200);
 
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');
   await sleep(200);
   t.is((await fetch(`${server.url}/readyz`)).status, 503, 'readiness fails during the delay');
+  t.is((await fetch(`${server.url}/healthz`)).status, 200, 'liveness holds: the process still serves');
   t.is((await send(server.url, 'GET', '/status')).status, 200, 'still serving during the delay');
 
   await sleep(shutdownDelayMs + 300);

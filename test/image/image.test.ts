@@ -6,15 +6,15 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import { databaseUri, uniqueDatabaseName } from '../helpers/mongo.ts';
+import { freePort, startSlowPost } from '../helpers/net.ts';
+import { send, validPlayer } from '../helpers/players.ts';
 import { findCommand, toolAvailable } from '../helpers/tools.ts';
 import type { ToolLookup } from '../helpers/tools.ts';
 
@@ -26,6 +26,7 @@ const TAG = `playerfinder:test-${process.pid}`;
 const RUN_LABEL = `playerfinder.image-test=${process.pid}`;
 const REVISION = `image-test-${process.pid}`;
 const CREATED = new Date().toISOString();
+const SOURCE = 'https://example.com/playerfinder.git';
 const APP_USER = '65532:65532';
 const NODE = '/nodejs/bin/node';
 // docker stop grace period; must exceed SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS given to the container.
@@ -34,17 +35,6 @@ const SHUTDOWN_ENV = { SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_TIMEOUT_MS: '5000' };
 const READ_ONLY = ['--read-only', '--tmpfs', '/tmp'];
 // Everything above the runtime base: dist + production node_modules. Dev deps alone would blow it.
 const APP_LAYERS_BUDGET_BYTES = 60 * 1024 * 1024;
-const PLAYER = {
-  nick: 'img_tester',
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  age: 30,
-  platforms: ['pc'],
-  games: [{ title: 'Chess', platform: 'pc', hoursPerWeek: 5, competitive: true }],
-  region: 'eu',
-  languages: ['en'],
-};
-
 interface PackageJson {
   readonly version: string;
   readonly description: string;
@@ -97,47 +87,6 @@ function mongoServer(): ToolLookup {
   return { path: uri, reason: '' };
 }
 
-/** The URI with its database path replaced (keeps hosts and query, works for multi-host URIs). */
-function withDatabase(uri: string, database: string): string {
-  const queryAt = uri.indexOf('?');
-  const base = queryAt === -1 ? uri : uri.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : uri.slice(queryAt);
-  const pathAt = base.indexOf('/', base.indexOf('://') + 3);
-  return `${pathAt === -1 ? base : base.slice(0, pathAt)}/${database}${query}`;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/**
- * Sends `head`, calls `whileInFlight`, then sends `body` in two halves 1.5 s apart; resolves with the raw
- * response once the server closes the connection.
- */
-async function slowRequest(port: number, head: string, body: Buffer, whileInFlight: () => void): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = once(socket, 'end');
-  await once(socket, 'connect');
-  socket.write(head);
-  // Let the server parse the headers: the request is then in flight, not an idle connection.
-  await sleep(200);
-  whileInFlight();
-  const half = Math.floor(body.length / 2);
-  socket.write(body.subarray(0, half));
-  await sleep(1500);
-  socket.write(body.subarray(half));
-  await ended;
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function registerSuite(dockerBin: string, mongoUri: string): void {
   const execFileAsync = promisify(execFile);
   const containers: string[] = [];
@@ -158,9 +107,9 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
   /** `docker run -d` on the host network (Mongo and the test stay on loopback) with a per-test database. */
   async function runContainer(extraArgs: readonly string[] = [], env: Record<string, string> = {}): Promise<Container> {
     const port = await freePort();
-    const database = `image_test_${randomBytes(6).toString('hex')}`;
+    const database = uniqueDatabaseName('image_test');
     databases.push(database);
-    const envArgs = Object.entries({ ...env, PORT: String(port), MONGODB_URI: withDatabase(mongoUri, database) }).flatMap(
+    const envArgs = Object.entries({ ...env, PORT: String(port), MONGODB_URI: await databaseUri(database) }).flatMap(
       ([key, value]) => ['-e', `${key}=${value}`],
     );
     const id = await docker('run', '-d', '--network', 'host', '--label', RUN_LABEL, ...extraArgs, ...envArgs, TAG);
@@ -220,7 +169,7 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
       'build',
       '--force-rm',
       ...['--build-arg', `BUILD_IMAGE=${BUILD_IMAGE}`, '--build-arg', `RUNTIME_IMAGE=${RUNTIME_IMAGE}`],
-      ...['--build-arg', `VERSION=${pkg.version}`, '--build-arg', `REVISION=${REVISION}`, '--build-arg', `CREATED=${CREATED}`],
+      ...['--build-arg', `VERSION=${pkg.version}`, '--build-arg', `REVISION=${REVISION}`, '--build-arg', `CREATED=${CREATED}`, '--build-arg', `SOURCE=${SOURCE}`],
       ...['--label', RUN_LABEL, '-t', TAG, ROOT],
     );
     const context = /^Sending build context to Docker daemon\s+(.*)$/m.exec(output)?.[1] ?? '?';
@@ -245,19 +194,14 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     await waitReady(container);
     const base = `http://127.0.0.1:${container.port}`;
 
-    const created = await fetch(`${base}/v1/players`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(PLAYER),
-    });
-    t.is(created.status, 201, await created.text());
+    const created = await send(base, 'POST', '/v1/players', { body: validPlayer('img_tester') });
+    t.is(created.status, 201, created.text);
     const location = created.headers.get('location');
-    t.is(location, `/v1/players/${PLAYER.nick}`);
+    t.is(location, '/v1/players/img_tester');
 
-    const fetched = await fetch(`${base}${location ?? ''}`);
+    const fetched = await send(base, 'GET', location ?? '');
     t.is(fetched.status, 200);
-    const player = (await fetched.json()) as { nick?: unknown };
-    t.is(player.nick, PLAYER.nick);
+    t.is((fetched.body as { nick?: unknown }).nick, 'img_tester');
   });
 
   test('runs as the numeric non-root user 65532', async (t) => {
@@ -275,23 +219,14 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
   test('docker stop lets an in-flight request finish and exits 0 within the grace period', async (t) => {
     const container = await runContainer(READ_ONLY, SHUTDOWN_ENV);
     await waitReady(container);
-    const body = Buffer.from(JSON.stringify(PLAYER));
-    const head = [
-      'POST /v1/players HTTP/1.1',
-      `Host: 127.0.0.1:${container.port}`,
-      'Content-Type: application/json',
-      `Content-Length: ${body.length}`,
-      'Connection: close',
-      '',
-      '',
-    ].join('\r\n');
-
-    let stopped: Promise<string> | undefined;
-    let stopStarted = 0;
-    const response = await slowRequest(container.port, head, body, () => {
-      stopStarted = performance.now();
-      stopped = docker('stop', '-t', String(GRACE_SECONDS), container.id);
-    });
+    const slow = await startSlowPost(container.port, '/v1/players', JSON.stringify(validPlayer('img_slow')));
+    // Let the server parse the headers: the request is then in flight, not an idle connection.
+    await sleep(200);
+    const stopStarted = performance.now();
+    const stopped = docker('stop', '-t', String(GRACE_SECONDS), container.id);
+    await sleep(1500);
+    slow.finish();
+    const response = await slow.response;
     await stopped;
     const seconds = (performance.now() - stopStarted) / 1000;
 
@@ -356,8 +291,8 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
       'org.opencontainers.image.revision': REVISION,
       'org.opencontainers.image.created': CREATED,
       'org.opencontainers.image.licenses': pkg.license,
+      'org.opencontainers.image.source': SOURCE,
     });
-    t.truthy(config.Labels?.['org.opencontainers.image.source']);
 
     const container = await runContainer(READ_ONLY);
     const started = performance.now();
