@@ -56,7 +56,10 @@ interface WriteClaim {
   at: Date;
 }
 
-/** A claim older than this belongs to a writer that died mid-write; it no longer blocks the player. */
+/**
+ * A claim is removed as soon as its write has landed or failed; one older than this belongs to a process
+ * that died mid-write, and no longer blocks the player.
+ */
 const abandonedClaimMs = 30_000;
 
 export class DuplicateNickError extends Error {
@@ -108,7 +111,7 @@ export class PlayerRepository {
   /** Idempotent: creating an index that exists with the same definition is a no-op. */
   async ensureIndexes(): Promise<void> {
     await this.#players.createIndexes([...playerIndexes]);
-    await this.#claims.createIndexes([{ key: { incarnation: 1, at: 1 }, name: 'incarnation_at' }]);
+    await this.#claims.createIndexes([{ key: { incarnation: 1 }, name: 'incarnation' }]);
   }
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
@@ -134,30 +137,29 @@ export class PlayerRepository {
    */
   async replace(nick: string, revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
     const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
-    if (!(await this.#claim(current, now))) return this.#conflictOrMissing(current);
-    await this.#rememberTitles(input.games);
-    const { nick: _identity, ...fields } = input;
-    const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
-    const updated = await this.#players.findOneAndUpdate(
-      current,
-      {
-        $set: { ...fields, ...derivedFields(input), updatedAt: now, version: current.version + 1 },
-        ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
-      },
-      // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
-      { returnDocument: 'after' },
-    );
-    if (updated === null) return this.#conflictOrMissing(current);
-    await this.#claims.deleteMany({ incarnation: current.incarnation, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
-    return toStored(updated);
+    const updated = await this.#whileClaimed(current, now, async () => {
+      await this.#rememberTitles(input.games);
+      const { nick: _identity, ...fields } = input;
+      const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
+      return this.#players.findOneAndUpdate(
+        current,
+        {
+          $set: { ...fields, ...derivedFields(input), updatedAt: now, version: current.version + 1 },
+          ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
+        },
+        // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
+        { returnDocument: 'after' },
+      );
+    });
+    return updated === undefined || updated === null ? this.#conflictOrMissing(current) : toStored(updated);
   }
 
   /** Deletes the player at `revision`, if it is still at that revision. */
   async delete(nick: string, revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
     const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
-    if (!(await this.#claim(current, now))) return this.#conflictOrMissing(current);
-    const { deletedCount } = await this.#players.deleteOne(current);
-    if (deletedCount === 0) return this.#conflictOrMissing(current);
+    const deleted = await this.#whileClaimed(current, now, async () => (await this.#players.deleteOne(current)).deletedCount === 1);
+    if (deleted !== true) return this.#conflictOrMissing(current);
+    // Claims of crashed writers would otherwise outlive the player.
     await this.#claims.deleteMany({ incarnation: current.incarnation });
     return 'deleted';
   }
@@ -193,12 +195,23 @@ export class PlayerRepository {
   }
 
   /**
-   * Claims the right to move a player on from `current.version`. The claim's _id is unique, so exactly one
-   * writer gets it, on any server: a filtered findOneAndUpdate alone is atomic on MongoDB but not on
-   * FerretDB's SQLite backend, which filters and writes in separate steps.
+   * Runs `write` holding the claim to move the player on from `current.version`, or returns undefined when
+   * another writer holds it. The claim's _id is unique, so exactly one writer gets it, on any server: a
+   * filtered findOneAndUpdate alone is atomic on MongoDB but not on FerretDB's SQLite backend, which
+   * filters and writes in separate steps. Releasing it afterwards is safe: the version has moved on (or
+   * not), and the write's own filter on `version` turns a late writer away.
    */
-  async #claim(current: PlayerVersion, now: Date): Promise<boolean> {
+  async #whileClaimed<T>(current: PlayerVersion, now: Date, write: () => Promise<T>): Promise<T | undefined> {
     const claim = { _id: `${current.incarnation.toHexString()}:${String(current.version + 1)}`, incarnation: current.incarnation, at: now };
+    if (!(await this.#claim(claim))) return undefined;
+    try {
+      return await write();
+    } finally {
+      await this.#claims.deleteOne({ _id: claim._id }).catch(() => undefined);
+    }
+  }
+
+  async #claim(claim: WriteClaim): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.#claims.insertOne(claim);
@@ -206,7 +219,7 @@ export class PlayerRepository {
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
-      const abandoned = await this.#claims.deleteOne({ _id: claim._id, at: { $lt: new Date(now.getTime() - abandonedClaimMs) } });
+      const abandoned = await this.#claims.deleteOne({ _id: claim._id, at: { $lt: new Date(claim.at.getTime() - abandonedClaimMs) } });
       if (abandoned.deletedCount === 0) return false;
     }
     return false;

@@ -15,7 +15,7 @@ export interface PlayerPage {
 }
 
 /** Concurrent writes without If-Match are retried on the latest version this many times. */
-const writeAttempts = 10;
+const writeAttempts = 20;
 
 export class PlayerService {
   readonly #repository: PlayerRepository;
@@ -101,7 +101,7 @@ export class PlayerService {
       if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
       if (outcome === 'missing' || precondition !== undefined) throw preconditionOrMissing(nick, precondition);
       // Spread the retries of writers that collided, so they do not collide again in lockstep.
-      await sleep(Math.random() * 5 * attempt);
+      await sleep(Math.random() * 10 * attempt);
     }
     throw new AppError(409, { detail: `"${nick}" is being edited concurrently; retry the request.` });
   }
