@@ -2,6 +2,7 @@
 // one line naming the variable; main.ts prints it and exits non-zero.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { wholeNumber } from './validation.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -11,12 +12,14 @@ export interface MongoSettings {
   readonly uri: string;
   readonly database: string;
   /** Passed through driver options, never embedded in the URI, so no percent-encoding is involved. */
-  readonly credentials: { readonly username: string; readonly password: string; readonly authSource: string } | undefined;
+  /** authSource undefined: as MONGODB_URI says. */
+  readonly credentials: { readonly username: string; readonly password: string; readonly authSource: string | undefined } | undefined;
   readonly replicaSet: string | undefined;
   readonly tls: boolean;
-  readonly serverSelectionTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly maxPoolSize: number;
+  // undefined: MONGODB_URI sets it and the variable does not, so the URI's value stands.
+  readonly serverSelectionTimeoutMs: number | undefined;
+  readonly connectTimeoutMs: number | undefined;
+  readonly maxPoolSize: number | undefined;
 }
 
 export interface Config {
@@ -36,17 +39,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z.string().trim().min(1).optional();
+const databaseName = /^[A-Za-z0-9_-]{1,63}$/;
+const databaseNameRule = 'must be 1-63 letters, digits, _ or -';
 
 // Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
 const envSchema = z.object({
-  PORT: integer(0, 65_535).default(8080),
+  PORT: wholeNumber(0, 65_535).default(8080),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
-  BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(64 * 1024),
-  SHUTDOWN_DELAY_MS: integer(0, 120_000).default(5000),
-  SHUTDOWN_TIMEOUT_MS: integer(100, 300_000).default(10_000),
+  BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
+  SHUTDOWN_DELAY_MS: wholeNumber(0, 120_000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 300_000).default(10_000),
   MONGODB_URI: z
     .string()
     .trim()
@@ -57,27 +61,27 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*$/, 'must be host[:port] or a comma-separated list of them')
     .optional(),
-  MONGODB_PORT: integer(1, 65_535).default(27017),
-  MONGODB_DATABASE: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -')
-    .optional(),
+  MONGODB_PORT: wholeNumber(1, 65_535).default(27017),
+  MONGODB_DATABASE: z.string().trim().regex(databaseName, databaseNameRule).optional(),
   MONGODB_USERNAME: optionalText,
   MONGODB_PASSWORD: z.string().min(1).optional(),
   MONGODB_PASSWORD_FILE: optionalText,
   MONGODB_AUTH_SOURCE: optionalText,
   MONGODB_REPLICA_SET: optionalText,
   MONGODB_TLS: z.enum(['true', 'false']).default('false'),
-  MONGODB_SERVER_SELECTION_TIMEOUT_MS: integer(100, 120_000).default(3000),
-  MONGODB_CONNECT_TIMEOUT_MS: integer(100, 120_000).default(5000),
-  MONGODB_MAX_POOL_SIZE: integer(1, 1000).default(20),
+  // Defaults in driverDefaults: they give way to the same options written in MONGODB_URI.
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
+  MONGODB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
+  MONGODB_MAX_POOL_SIZE: wholeNumber(1, 1000).optional(),
   EMBEDDED_MONGODB_DIR: z.string().trim().min(1).default('.data/mongodb'),
 });
 
 type Env = z.infer<typeof envSchema>;
 
 const defaultDatabase = 'playerfinder';
+
+/** Ours, not the driver's: its 30 s server selection would keep requests waiting long before their 503. */
+const driverDefaults = { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 5000, maxPoolSize: 20 } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = envSchema.safeParse(withoutEmptyValues(env));
@@ -116,15 +120,19 @@ function mongoSettings(e: Env): MongoSettings | undefined {
     throw new ConfigError('invalid MONGODB_USERNAME: MONGODB_URI already carries credentials');
   }
   const database = e.MONGODB_DATABASE ?? databaseFromUri(uri) ?? defaultDatabase;
+  const inUri = new Set([...new URLSearchParams(uri.split('?')[1] ?? '').keys()].map((key) => key.toLowerCase()));
+  /** The variable if set; else nothing when the URI sets the option; else our default. */
+  const option = (variable: number | undefined, name: keyof typeof driverDefaults) =>
+    variable ?? (inUri.has(name.toLowerCase()) ? undefined : driverDefaults[name]);
   return {
     uri,
     database,
-    credentials: credentials(e, database),
+    credentials: credentials(e, inUri.has('authsource') ? undefined : database),
     replicaSet: e.MONGODB_REPLICA_SET,
     tls: e.MONGODB_TLS === 'true',
-    serverSelectionTimeoutMs: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
-    connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS,
-    maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
+    serverSelectionTimeoutMs: option(e.MONGODB_SERVER_SELECTION_TIMEOUT_MS, 'serverSelectionTimeoutMS'),
+    connectTimeoutMs: option(e.MONGODB_CONNECT_TIMEOUT_MS, 'connectTimeoutMS'),
+    maxPoolSize: option(e.MONGODB_MAX_POOL_SIZE, 'maxPoolSize'),
   };
 }
 
@@ -137,17 +145,26 @@ function withDefaultPorts(hosts: string, port: number): string {
 
 function databaseFromUri(uri: string): string | undefined {
   const path = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
-  return path === undefined ? undefined : decodeURIComponent(path);
+  if (path === undefined) return undefined;
+  let database: string;
+  try {
+    database = decodeURIComponent(path);
+  } catch {
+    throw new ConfigError('invalid MONGODB_URI: its database path is not valid percent-encoding');
+  }
+  if (!databaseName.test(database)) throw new ConfigError(`invalid MONGODB_URI: database "${database}" ${databaseNameRule}`);
+  return database;
 }
 
-function credentials(e: Env, database: string): MongoSettings['credentials'] {
+/** `authSource`: the database to authenticate against, or undefined to leave it to the URI. */
+function credentials(e: Env, authSource: string | undefined): MongoSettings['credentials'] {
   const password = e.MONGODB_PASSWORD ?? (e.MONGODB_PASSWORD_FILE === undefined ? undefined : readPasswordFile(e.MONGODB_PASSWORD_FILE));
   if (e.MONGODB_USERNAME === undefined) {
     if (password !== undefined) throw new ConfigError('invalid MONGODB_PASSWORD: set MONGODB_USERNAME too');
     return undefined;
   }
   if (password === undefined) throw new ConfigError('invalid MONGODB_PASSWORD: required with MONGODB_USERNAME (or MONGODB_PASSWORD_FILE)');
-  return { username: e.MONGODB_USERNAME, password, authSource: e.MONGODB_AUTH_SOURCE ?? database };
+  return { username: e.MONGODB_USERNAME, password, authSource: e.MONGODB_AUTH_SOURCE ?? authSource };
 }
 
 function readPasswordFile(file: string): string {

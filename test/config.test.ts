@@ -29,6 +29,10 @@ test('empty variables count as unset', (t) => {
 for (const [name, value] of [
   ['PORT', 'eighty'],
   ['PORT', '70000'],
+  ['PORT', '0x50'],
+  ['MONGODB_MAX_POOL_SIZE', '1e2'],
+  ['MONGODB_URI', 'mongodb://db/%ZZ'],
+  ['MONGODB_URI', 'mongodb://db/a.b'],
   ['LOG_LEVEL', 'loud'],
   ['SHUTDOWN_DELAY_MS', '-1'],
   ['BODY_LIMIT_BYTES', '1.5'],
@@ -73,6 +77,20 @@ test('the database comes from MONGODB_DATABASE, else the URI path, else playerfi
   t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri?tls=false' }).mongo?.database, 'fromuri');
   t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri', MONGODB_DATABASE: 'explicit' }).mongo?.database, 'explicit');
   t.is(loadConfig({ MONGODB_URI: 'mongodb://h' }).mongo?.database, 'playerfinder');
+});
+
+test('options written in MONGODB_URI stand unless their variable is set', (t) => {
+  const fromUri = loadConfig({ MONGODB_URI: 'mongodb://db/app?authSource=admin&serverSelectionTimeoutMS=30000&maxPoolSize=5', MONGODB_USERNAME: 'u', MONGODB_PASSWORD: 'p' }).mongo;
+  if (fromUri === undefined) throw new Error('expected MongoDB settings');
+  const client = createMongoClient(fromUri, createMetrics());
+  t.is(client.options.credentials?.source, 'admin');
+  t.is(client.options.serverSelectionTimeoutMS, 30_000);
+  t.is(client.options.maxPoolSize, 5);
+  t.is(client.options.connectTimeoutMS, 5000, 'our default where the URI says nothing');
+
+  const overridden = loadConfig({ MONGODB_URI: 'mongodb://db/app?maxPoolSize=5', MONGODB_MAX_POOL_SIZE: '7' }).mongo;
+  if (overridden === undefined) throw new Error('expected MongoDB settings');
+  t.is(createMongoClient(overridden, createMetrics()).options.maxPoolSize, 7);
 });
 
 test('URIs are redacted before they are logged', (t) => {

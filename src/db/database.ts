@@ -34,7 +34,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
     players,
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
-      await ping(client, settings.serverSelectionTimeoutMs);
+      await ping(client, client.options.serverSelectionTimeoutMS);
     },
     async close() {
       stopping.abort();

@@ -4,25 +4,26 @@ import type { MongoSettings } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 
 export function createMongoClient(settings: MongoSettings, metrics: Metrics): MongoClient {
-  const options: MongoClientOptions = {
+  // Options passed here override the URI's, so only what configuration decided is passed.
+  const options: MongoClientOptions = definedOnly({
     appName: 'playerfinder',
     serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs,
     connectTimeoutMS: settings.connectTimeoutMs,
     maxPoolSize: settings.maxPoolSize,
     // Command events are only emitted when asked for; they feed the command metrics.
     monitorCommands: true,
-    ...(settings.tls ? { tls: true } : {}),
-    ...(settings.replicaSet === undefined ? {} : { replicaSet: settings.replicaSet }),
-    ...(settings.credentials === undefined
-      ? {}
-      : {
-          auth: { username: settings.credentials.username, password: settings.credentials.password },
-          authSource: settings.credentials.authSource,
-        }),
-  };
+    tls: settings.tls ? true : undefined,
+    replicaSet: settings.replicaSet,
+    auth: settings.credentials === undefined ? undefined : { username: settings.credentials.username, password: settings.credentials.password },
+    authSource: settings.credentials?.authSource,
+  });
   const client = new MongoClient(settings.uri, options);
   observe(client, metrics);
   return client;
+}
+
+function definedOnly<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
 
 function observe(client: MongoClient, metrics: Metrics): void {

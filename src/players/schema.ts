@@ -1,6 +1,7 @@
 // The one definition of what a player is. These schemas validate requests and, through openapi.ts,
 // produce the OpenAPI document, so the two cannot drift apart.
 import { z } from 'zod';
+import { wholeNumber } from '../validation.ts';
 
 export const platforms = ['pc', 'playstation', 'xbox', 'switch', 'mobile'] as const;
 export const regions = ['eu', 'na', 'sa', 'asia', 'oceania', 'africa', 'me'] as const;
@@ -92,9 +93,9 @@ export const playerSearchSchema = z.strictObject({
   region: regionSchema.optional(),
   language: languageSchema.optional(),
   competitive: booleanText.optional().meta({ description: 'Plays competitively (true) or casually (false); with game, that game' }),
-  minAge: z.coerce.number().int().min(13).max(120).optional(),
-  maxAge: z.coerce.number().int().min(13).max(120).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  minAge: wholeNumber(13, 120).optional(),
+  maxAge: wholeNumber(13, 120).optional(),
+  limit: wholeNumber(1, 100).default(20),
   cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
 });
 
@@ -108,7 +109,7 @@ export const playerPageSchema = z
   .meta({ id: 'PlayerPage' });
 
 export const gameStatsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: wholeNumber(1, 100).default(50),
 });
 
 export const gameStatsSchema = z
