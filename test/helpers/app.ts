@@ -1,16 +1,15 @@
-// Starts the real app in-process, as main.ts wires it, on an ephemeral port against its own database.
-import { createServer, type Server } from 'node:http';
+// Starts the real service in-process, wired as main.ts wires it, on an ephemeral port against its own database.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
-import { createApp, type App } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { attachLifecycle } from '../../src/lifecycle.ts';
+import type { Database } from '../../src/db/database.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { PlayerService } from '../../src/players/service.ts';
+import type { Metrics } from '../../src/metrics.ts';
+import { createService } from '../../src/service.ts';
 import { databaseUri, uniqueDatabaseName } from './mongo.ts';
 
 export interface TestApp {
@@ -33,7 +32,13 @@ export interface TestAppOptions {
 
 export async function startTestApp(name: string, options: TestAppOptions = {}): Promise<TestApp> {
   const databaseName = uniqueDatabaseName(name);
-  const config = loadConfig({ MONGODB_URI: await databaseUri(databaseName), LOG_LEVEL: 'info', MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1500', ...options.env });
+  const config = loadConfig({
+    MONGODB_URI: await databaseUri(databaseName),
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1500',
+    SHUTDOWN_DELAY_MS: '0',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    ...options.env,
+  });
   if (config.mongo === undefined) throw new Error('test config has no MongoDB');
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -43,19 +48,7 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const metrics = createMetrics();
-  const database = openDatabase(config.mongo, metrics, logger);
-  const players = new PlayerService(database.players, { onRegistered: () => { metrics.playersRegistered.inc(); } });
-  const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: { name: 'playerfinder', version: 'test' } });
-  const server = createServer(app.handler);
-  attachLifecycle(server, {
-    readiness: () => database.readiness(),
-    onShutdown: () => database.close(),
-    shutdownDelayMs: 0,
-    shutdownTimeoutMs: 1000,
-    logger,
-    signals: [],
-  });
+  const { server, app, metrics, database } = createService(config, config.mongo, logger, { info: { name: 'playerfinder', version: 'test' }, signals: [] });
   await listen(server);
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   if (options.waitUntilReady !== false) await waitForStatus(`${url}/readyz`, 200);

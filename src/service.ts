@@ -1,0 +1,51 @@
+// Wires one service instance: metrics, MongoDB, player use cases, the Koa app, an HTTP server with
+// health checks and graceful shutdown. main.ts runs one; tests run several in one process.
+import { createServer, type Server } from 'node:http';
+import { createApp, type App } from './app.ts';
+import type { Config, MongoSettings } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import type { ServiceInfo } from './http/routes/service.ts';
+import { attachLifecycle } from './lifecycle.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { PlayerService } from './players/service.ts';
+
+export interface Service {
+  readonly server: Server;
+  readonly app: App;
+  readonly metrics: Metrics;
+  readonly database: Database;
+}
+
+export interface ServiceOptions {
+  readonly info: ServiceInfo;
+  /** Signals that start a graceful shutdown; none where several services share a process. */
+  readonly signals: readonly NodeJS.Signals[];
+  /** Runs after the HTTP server has drained and MongoDB is closed. */
+  readonly afterShutdown?: () => Promise<void>;
+}
+
+/** Builds the service; it listens once the caller calls server.listen. */
+export function createService(config: Config, mongo: MongoSettings, logger: Logger, options: ServiceOptions): Service {
+  const metrics = createMetrics();
+  const database = openDatabase(mongo, metrics, logger);
+  const players = new PlayerService(database.players, {
+    onRegistered: () => {
+      metrics.playersRegistered.inc();
+    },
+  });
+  const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
+  const server = createServer(app.handler);
+  attachLifecycle(server, {
+    readiness: () => database.readiness(),
+    onShutdown: async () => {
+      await database.close();
+      await options.afterShutdown?.();
+    },
+    shutdownDelayMs: config.shutdownDelayMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger,
+    signals: options.signals,
+  });
+  return { server, app, metrics, database };
+}
