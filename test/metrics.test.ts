@@ -63,11 +63,12 @@ test.serial('HTTP durations are labelled by route template, so 1,000 distinct ni
 
 test('durations are recorded in seconds', async (t) => {
   await send(api.url, 'GET', '/status');
-  const buckets = seriesOf((await scrape()).samples, 'http_request_duration_seconds_bucket').filter((sample) => sample.labels.route === '/status');
-  const fastest = buckets.find((sample) => sample.labels.le === '0.1');
-  const all = buckets.find((sample) => sample.labels.le === '+Inf');
-  t.truthy(all);
-  t.is(fastest?.value, all?.value, 'a /status call takes well under 100 ms');
+  const samples = (await scrape()).samples.filter((sample) => sample.labels.route === '/status' && sample.labels.status === '200');
+  const sum = samples.find((sample) => sample.name === 'http_request_duration_seconds_sum')?.value ?? Number.NaN;
+  const count = samples.find((sample) => sample.name === 'http_request_duration_seconds_count')?.value ?? Number.NaN;
+  // A /status call takes about a millisecond: recorded in milliseconds, the mean would be near 1, not 0.001.
+  t.true(count >= 1);
+  t.true(sum / count < 0.5, `mean ${String(sum / count)}`);
 });
 
 test('MongoDB command durations and pool gauges appear after queries', async (t) => {
@@ -88,7 +89,6 @@ test('two apps in one process each own a registry', async (t) => {
   t.teardown(() => second.close());
   await send(second.url, 'POST', '/v1/players', { body: validPlayer('only_in_second') });
   t.is(seriesOf((await scrape(second)).samples, 'playerfinder_players_registered_total')[0]?.value, 1);
-  t.not(second.metrics.registry, api.metrics.registry);
 });
 
 test('counters stay monotonic across scrapes', async (t) => {
