@@ -140,7 +140,7 @@ true
 {{- $svc := include "playerfinder.mongodb.headlessServiceName" . -}}
 {{- $hosts := list -}}
 {{- range $i := until (int .Values.mongodb.replicaCount) -}}
-{{- $hosts = append $hosts (printf "%s-%d.%s.%s.svc.cluster.local:27017" $sts $i $svc $.Release.Namespace) -}}
+{{- $hosts = append $hosts (printf "%s-%d.%s.%s.svc.%s:27017" $sts $i $svc $.Release.Namespace $.Values.clusterDomain) -}}
 {{- end -}}
 {{- join "," $hosts -}}
 {{- end }}
@@ -150,7 +150,7 @@ true
 {{- if include "playerfinder.mongodb.isReplicaSet" . -}}
 {{- include "playerfinder.mongodb.memberHosts" . -}}
 {{- else -}}
-{{- printf "%s.%s.svc.cluster.local:27017" (include "playerfinder.mongodb.fullname" .) .Release.Namespace -}}
+{{- printf "%s.%s.svc.%s:27017" (include "playerfinder.mongodb.fullname" .) .Release.Namespace .Values.clusterDomain -}}
 {{- end -}}
 {{- end }}
 

@@ -111,6 +111,12 @@ for (const helm of helms()) {
     t.is(aks?.spec?.resources?.requests?.storage, '32Gi');
   });
 
+  test(title('member and Service host names follow clusterDomain'), async (t) => {
+    const manifests = await render(helm, { set: ['mongodb.replicaCount=3', 'clusterDomain=corp.internal'] });
+    const hosts = (one(manifests, 'ConfigMap', names.api).data ?? {}).MONGODB_HOST ?? '';
+    t.is(hosts, memberHosts.map((host) => host.replace('.svc.cluster.local:', '.svc.corp.internal:')).join(','));
+  });
+
   test(title('replica set: --replSet/--keyFile, members by stable DNS name, API lists all of them'), async (t) => {
     const manifests = await renderScenario(helm, 'replicaSet');
     const set = statefulSet(manifests);
