@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { DuplicateNickError, normaliseKey, type PlayerRepository, type StoredPlayer } from './repository.ts';
-import { playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
+import { nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
 
 /** A parsed If-Match header: `*` (any current version) or a list of strong entity tags. */
 export type Precondition = { readonly anyVersion: true } | { readonly revisions: readonly string[] };
@@ -137,7 +137,7 @@ function encodeCursor(nickKey: string): string {
 function decodeCursor(cursor: string): string {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof decoded === 'object' && decoded !== null && 'after' in decoded && typeof decoded.after === 'string' && /^[a-z0-9_-]{3,24}$/.test(decoded.after)) {
+    if (typeof decoded === 'object' && decoded !== null && 'after' in decoded && typeof decoded.after === 'string' && nickSchema.safeParse(decoded.after).success) {
       return decoded.after;
     }
   } catch {

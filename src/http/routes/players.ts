@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { StoredPlayer } from '../../players/repository.ts';
 import {
   gameStatsQuerySchema,
-  nickSchema,
   gameStatsSchema,
+  nickSchema,
   playerInputSchema,
   playerPageSchema,
   playerPatchSchema,
