@@ -4,7 +4,7 @@
 // Works on MongoDB 7/8 and FerretDB 1.24 alike, which is why searchable facts are stored pre-computed
 // (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
 // their own collection instead of picked with $first in an aggregation, and a write to an existing
-// player first claims its next version in playerWrites (see #claim).
+// player first claims its next version in playerWrites (see #whileClaimed).
 import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
 import type { Game, Player, PlayerInput } from './schema.ts';
 
