@@ -1,7 +1,7 @@
 // Bad input of every kind gets a clear 4xx problem+json: never a stack trace, never a 5xx, never a
 // MongoDB operator passed through. Also: request ids and the one-line-per-request log.
 import test from 'ava';
-import { startTestApp, type TestApp } from './helpers/app.ts';
+import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
@@ -10,9 +10,7 @@ test.before(async () => {
   api = await startTestApp('bad_input', { env: { BODY_LIMIT_BYTES: '2048' } });
 });
 
-test.after.always(async () => {
-  await api.close();
-});
+test.after.always(() => closeIfStarted(api));
 
 const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
 

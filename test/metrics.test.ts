@@ -1,7 +1,7 @@
 // /metrics: valid exposition with the registry's exact Content-Type, route-template labels with bounded
 // cardinality, MongoDB command and pool metrics, and one registry per app.
 import test from 'ava';
-import { startTestApp, type TestApp } from './helpers/app.ts';
+import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer } from './helpers/players.ts';
 import { declaredMetrics, parseExposition, type Sample } from './helpers/prometheus.ts';
 import { exportedMetricNames } from './helpers/exported-metrics.ts';
@@ -12,9 +12,7 @@ test.before(async () => {
   api = await startTestApp('metrics');
 });
 
-test.after.always(async () => {
-  await api.close();
-});
+test.after.always(() => closeIfStarted(api));
 
 async function scrape(app: TestApp = api): Promise<{ samples: Sample[]; text: string; contentType: string | null }> {
   const response = await fetch(`${app.url}/metrics`);

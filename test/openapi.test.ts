@@ -2,7 +2,7 @@
 // documented operation exists, and real responses validate against the documented schemas.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import test from 'ava';
-import { startTestApp, type TestApp } from './helpers/app.ts';
+import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
 
 interface OpenApiDocument {
@@ -20,9 +20,7 @@ test.before(async () => {
   document = response.body as OpenApiDocument;
 });
 
-test.after.always(async () => {
-  await api.close();
-});
+test.after.always(() => closeIfStarted(api));
 
 const operations = () =>
   Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));

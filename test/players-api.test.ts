@@ -2,7 +2,7 @@
 // preconditions, concurrency, search and game statistics.
 import test from 'ava';
 import { playerPageSchema, playerSchema } from '../src/players/schema.ts';
-import { startTestApp, type TestApp } from './helpers/app.ts';
+import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
@@ -11,9 +11,7 @@ test.before(async () => {
   api = await startTestApp('players_api');
 });
 
-test.after.always(async () => {
-  await api.close();
-});
+test.after.always(() => closeIfStarted(api));
 
 const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
 

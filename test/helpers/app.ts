@@ -69,6 +69,11 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
   };
 }
 
+/** For after.always hooks: closes the app if its before hook got as far as starting it. */
+export async function closeIfStarted(app: TestApp | undefined): Promise<void> {
+  await app?.close();
+}
+
 function listen(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -1,9 +1,11 @@
-// External tools (helm, docker, schema files) that some suites need. Outside CI a missing tool skips
-// its suite with a visible reason; in CI (CI=true) it fails the run, so nothing is skipped quietly.
+// External tools (helm, docker, schema files) that some suites need. In CI (any non-empty CI variable, as
+// CI services set it: true, 1, yes) a missing tool fails the run. Elsewhere the suite is skipped, and the
+// skip shows as a test of its own that names the tool and the reason, so nothing disappears quietly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import test from 'ava';
 
-export const inCI = process.env.CI === 'true';
+export const inCI = (process.env.CI ?? '') !== '';
 
 export interface ToolLookup {
   /** The command or file to use, or undefined when it is not available here. */
@@ -31,13 +33,19 @@ export function findFile(envVar: string): ToolLookup {
   return { path: file, reason: '' };
 }
 
+const skipsRegistered = new Set<string>();
+
 /**
- * Throws in CI when the tool is missing; elsewhere logs why the suite is skipped.
- * Returns true when the suite can run.
+ * True when the tool is there. Otherwise throws in CI, and elsewhere registers a skipped test that names
+ * what is missing (once per reason and test file), then returns false.
  */
 export function toolAvailable(lookup: ToolLookup): lookup is ToolLookup & { path: string } {
   if (lookup.path !== undefined) return true;
   if (inCI) throw new Error(`required in CI: ${lookup.reason}`);
-  console.warn(`skipping: ${lookup.reason}`);
+  const title = `missing tool, tests skipped: ${lookup.reason.replace(/\s+/g, ' ')}`;
+  if (!skipsRegistered.has(title)) {
+    skipsRegistered.add(title);
+    test.skip(title, () => undefined);
+  }
   return false;
 }
