@@ -1,10 +1,14 @@
 // /metrics: valid exposition with the registry's exact Content-Type, route-template labels with bounded
 // cardinality, MongoDB command and pool metrics, and one registry per app.
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer } from './helpers/players.ts';
-import { declaredMetrics, parseExposition, type Sample } from './helpers/prometheus.ts';
+import { declaredMetrics, histogram, parseExposition, type Sample } from './helpers/prometheus.ts';
 import { exportedMetricNames } from './helpers/exported-metrics.ts';
+import { serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { startSlowPost } from './helpers/net.ts';
+import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
 
 let api: TestApp;
 
@@ -59,26 +63,51 @@ test.serial('HTTP durations are labelled by route template, so 1,000 distinct ni
   t.true((lookups?.value ?? 0) >= 1000);
 });
 
-test('durations are recorded in seconds', async (t) => {
-  await send(api.url, 'GET', '/status');
-  const samples = (await scrape()).samples.filter((sample) => sample.labels.route === '/status' && sample.labels.status === '200');
-  const sum = samples.find((sample) => sample.name === 'http_request_duration_seconds_sum')?.value ?? Number.NaN;
-  const count = samples.find((sample) => sample.name === 'http_request_duration_seconds_count')?.value ?? Number.NaN;
-  // A /status call takes about a millisecond: recorded in milliseconds, the mean would be near 1, not 0.001.
-  t.true(count >= 1);
-  t.true(sum / count < 0.5, `mean ${String(sum / count)}`);
+test.serial('a request is timed from its first byte to its response, in seconds', async (t) => {
+  const series = { route: '/v1/players', method: 'POST', status: '201' };
+  const before = histogram((await scrape()).samples, 'http_request_duration_seconds', series);
+  // Half the body now, the rest 400 ms later: the request takes at least that long to serve.
+  const slow = await startSlowPost(Number(new URL(api.url).port), '/v1/players', JSON.stringify(validPlayer('slow_timed')));
+  await sleep(400);
+  slow.finish();
+  t.regex(await slow.response, /^HTTP\/1\.1 201 /);
+  const after = histogram((await scrape()).samples, 'http_request_duration_seconds', series);
+  t.is(after.count - before.count, 1);
+  const seconds = after.sum - before.sum;
+  t.true(seconds >= 0.4 && seconds < 5, `recorded ${String(seconds)} s`);
+  t.is(after.buckets.get('0.25') ?? 0, before.buckets.get('0.25') ?? 0, 'not in a bucket below its duration');
+  t.is((after.buckets.get('5') ?? 0) - (before.buckets.get('5') ?? 0), 1);
 });
 
-test('MongoDB command durations and pool gauges appear after queries', async (t) => {
+test.serial('the pool gauge counts connections in use: one while a query waits on MongoDB, none once it is answered', async (t) => {
+  const target = firstHost(await serverUri());
+  const proxy = new TcpProxy(target.host, target.port);
+  await proxy.open();
+  t.teardown(() => proxy.close());
+  const proxied = await startTestApp('metrics_pool', { env: { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('metrics_pool')}` } });
+  t.teardown(() => proxied.close());
+  const pool = async (state: string) => seriesOf((await scrape(proxied)).samples, 'mongodb_pool_connections').find((sample) => sample.labels.state === state)?.value;
+
+  t.is((await send(proxied.url, 'GET', '/v1/players/warm_up')).status, 404);
+  t.is(await pool('checked_out'), 0, 'idle');
+  t.true((await pool('total') ?? 0) >= 1);
+
+  proxy.hold();
+  const lookup = send(proxied.url, 'GET', '/v1/players/held_up');
+  while (proxy.heldBytes === 0) await sleep(10);
+  t.is(await pool('checked_out'), 1, 'the held query has its connection');
+  proxy.release();
+  t.is((await lookup).status, 404);
+  t.is(await pool('checked_out'), 0, 'given back');
+});
+
+test('MongoDB command durations and the registration counter appear after queries', async (t) => {
   t.is((await send(api.url, 'POST', '/v1/players', { body: validPlayer('metrics_player') })).status, 201);
   await send(api.url, 'GET', '/v1/players/metrics_player');
   const { samples } = await scrape();
   const commands = seriesOf(samples, 'mongodb_command_duration_seconds_count');
   t.true((commands.find((sample) => sample.labels.command === 'insert')?.value ?? 0) >= 1);
   t.true((commands.find((sample) => sample.labels.command === 'find')?.value ?? 0) >= 1);
-  const pool = seriesOf(samples, 'mongodb_pool_connections');
-  t.true((pool.find((sample) => sample.labels.state === 'total')?.value ?? 0) >= 1);
-  t.true((pool.find((sample) => sample.labels.state === 'checked_out')?.value ?? -1) >= 0);
   t.true((seriesOf(samples, 'playerfinder_players_registered_total')[0]?.value ?? 0) >= 1);
 });
 
@@ -89,12 +118,13 @@ test('two apps in one process each own a registry', async (t) => {
   t.is(seriesOf((await scrape(second)).samples, 'playerfinder_players_registered_total')[0]?.value, 1);
 });
 
-test('counters stay monotonic across scrapes', async (t) => {
-  let previous = 0;
-  for (let scrapeIndex = 0; scrapeIndex < 10; scrapeIndex++) {
-    await send(api.url, 'GET', '/status');
-    const total = seriesOf((await scrape()).samples, 'http_request_duration_seconds_count').reduce((sum, sample) => sum + sample.value, 0);
-    t.true(total > previous);
-    previous = total;
+test.serial('counters only grow: each scrape counts exactly the requests served since the last one', async (t) => {
+  const statusCount = async () => histogram((await scrape()).samples, 'http_request_duration_seconds', { route: '/status', method: 'GET', status: '200' }).count;
+  let previous = await statusCount();
+  for (let round = 1; round <= 10; round++) {
+    for (let call = 0; call < round; call++) await send(api.url, 'GET', '/status');
+    const current = await statusCount();
+    t.is(current - previous, round);
+    previous = current;
   }
 });

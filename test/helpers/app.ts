@@ -31,15 +31,15 @@ export interface TestAppOptions {
 }
 
 export async function startTestApp(name: string, options: TestAppOptions = {}): Promise<TestApp> {
-  const databaseName = uniqueDatabaseName(name);
   const config = loadConfig({
-    MONGODB_URI: await databaseUri(databaseName),
+    MONGODB_URI: await databaseUri(uniqueDatabaseName(name)),
     MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1500',
     SHUTDOWN_DELAY_MS: '0',
     SHUTDOWN_TIMEOUT_MS: '1000',
     ...options.env,
   });
   if (config.mongo === undefined) throw new Error('test config has no MongoDB');
+  const databaseName = config.mongo.database;
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {

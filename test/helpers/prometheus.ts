@@ -27,3 +27,18 @@ export function parseExposition(text: string): Sample[] {
 export function declaredMetrics(text: string): Set<string> {
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map(([, name = '']) => name));
 }
+
+export interface HistogramSeries {
+  readonly count: number;
+  readonly sum: number;
+  /** Cumulative count by upper bound (the `le` label). */
+  readonly buckets: ReadonlyMap<string, number>;
+}
+
+/** One series of a histogram, picked by its labels; zeros when it does not exist yet. */
+export function histogram(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>>): HistogramSeries {
+  const matches = (sample: Sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value);
+  const value = (suffix: string) => samples.find((sample) => sample.name === name + suffix && matches(sample))?.value ?? 0;
+  const buckets = new Map(samples.filter((sample) => sample.name === `${name}_bucket` && matches(sample)).map((sample) => [sample.labels.le ?? '', sample.value]));
+  return { count: value('_count'), sum: value('_sum'), buckets };
+}

@@ -1,5 +1,5 @@
 // A TCP proxy in front of the MongoDB-wire server that a test can open and close, to simulate MongoDB
-// being down at boot or going away while the service runs.
+// being down at boot or going away while the service runs, or hold requests, to catch them in flight.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -8,6 +8,8 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #server: Server | undefined;
   #port = 0;
+  /** While holding: what clients sent, not yet passed on. */
+  #held: { upstream: Socket; chunk: Buffer }[] | undefined;
 
   constructor(targetHost: string, targetPort: number) {
     this.#targetHost = targetHost;
@@ -30,7 +32,11 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        if (this.#held === undefined) upstream.write(chunk);
+        else this.#held.push({ upstream, chunk });
+      });
+      upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -41,6 +47,23 @@ export class TcpProxy {
     const address = server.address();
     if (address !== null && typeof address === 'object') this.#port = address.port;
     this.#server = server;
+  }
+
+  /** From now on, keeps what clients send to itself: their requests wait, as on a stalled server. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Bytes held back since hold(). */
+  get heldBytes(): number {
+    return (this.#held ?? []).reduce((total, { chunk }) => total + chunk.length, 0);
+  }
+
+  /** Passes on everything held, in order, and stops holding. */
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const { upstream, chunk } of held) upstream.write(chunk);
   }
 
   /** Stops listening and cuts every open connection, as a crashed server would. */
