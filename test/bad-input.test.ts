@@ -3,6 +3,7 @@
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { send, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
+import { histogram, parseExposition, type Sample } from './helpers/prometheus.ts';
 
 let api: TestApp;
 
@@ -23,6 +24,10 @@ function assertProblem(t: import('ava').ExecutionContext, response: JsonResponse
   t.is(typeof problem.detail, 'string');
   t.notRegex(response.text, /\bat .+:\d+:\d+|node_modules|Error:/, 'no stack trace or internals');
   return problem;
+}
+
+async function scrape(): Promise<Sample[]> {
+  return parseExposition(await (await fetch(`${api.url}/metrics`)).text());
 }
 
 const pointers = (problem: ProblemBody) => (problem.errors ?? []).map((error) => error.pointer);
@@ -87,9 +92,36 @@ test('only routes that take a body parse one', async (t) => {
   assertProblem(t, response, 404);
 });
 
-test('body errors are counted and logged under their route', async (t) => {
+test.serial('a body over the limit is counted and logged under its route as a 413', async (t) => {
+  const series = { route: '/v1/players', method: 'POST', status: '413' };
+  const before = histogram(await scrape(), 'http_request_duration_seconds', series).count;
   await call('POST', '/v1/players', { body: validPlayer('too_big_for_route', { bio: 'x'.repeat(4000) }), headers: { 'X-Request-Id': 'big-body' } });
+  t.is(histogram(await scrape(), 'http_request_duration_seconds', series).count - before, 1);
   t.like(api.logs.find((line) => line.requestId === 'big-body'), { route: '/v1/players', status: 413 });
+});
+
+test.serial('health probes carry no request id and stay out of the HTTP metrics and the request log', async (t) => {
+  const requestsCounted = async () => (await scrape()).filter((sample) => sample.name === 'http_request_duration_seconds_count').reduce((sum, sample) => sum + sample.value, 0);
+  const before = await requestsCounted();
+  for (const path of ['/healthz', '/readyz']) {
+    const response = await fetch(api.url + path, { headers: { 'X-Request-Id': 'probe-1' } });
+    t.is(response.status, 200, path);
+    t.is(response.headers.get('x-request-id'), null, path);
+  }
+  t.is(await requestsCounted() - before, 1, 'only the first scrape itself was counted');
+  t.false(api.logs.some((line) => line.requestId === 'probe-1' || line.path === '/healthz' || line.path === '/readyz'));
+});
+
+test.serial('operators are refused before any query: MongoDB sees no command at all', async (t) => {
+  const commandsRun = async () => (await scrape()).filter((sample) => sample.name === 'mongodb_command_duration_seconds_count').reduce((sum, sample) => sum + sample.value, 0);
+  const before = await commandsRun();
+  assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('x', { nick: { $ne: null } }) }), 400);
+  assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('op_in_field', { age: { $gt: 0 }, games: [{ $where: 'sleep(1000)' }] }) }), 400);
+  assertProblem(t, await call('GET', '/v1/players?game[$ne]=x'), 400);
+  assertProblem(t, await call('GET', '/v1/players?%24where=1'), 400);
+  assertProblem(t, await call('GET', '/v1/players?minAge[$gt]=0'), 400);
+  assertProblem(t, await call('GET', '/v1/games?limit[$gt]=0'), 400);
+  t.is(await commandsRun(), before);
 });
 
 test('a body over the limit is a 413', async (t) => {
