@@ -3,6 +3,7 @@
 // every test file, and a test file that registers no test fails the run (ava alone reports it and exits 0).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded.ts';
 
 const avaCli = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.js', import.meta.url));
@@ -29,7 +30,7 @@ function runAva(args: readonly string[], mongoUri: string): Promise<{ code: numb
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        const file = /No tests found in (\S+?)(?:,|$)/.exec(line.replace(/\u001B\[[0-9;]*m/g, ''))?.[1];
+        const file = /No tests found in (\S+?)(?:,|$)/.exec(stripVTControlCharacters(line))?.[1];
         if (file !== undefined) filesWithoutTests.add(file);
       }
     });

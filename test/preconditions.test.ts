@@ -1,0 +1,90 @@
+// Conditional requests and write conflicts as the README promises them: If-None-Match answers 304 only for
+// the current version, If-Match compares strongly, the nick in a body may differ in letter case only, and
+// a write that keeps losing the race ends in 409 with nothing changed.
+import test from 'ava';
+import { MongoClient } from 'mongodb';
+import { playerSchema } from '../src/players/schema.ts';
+import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
+import { databaseUri } from './helpers/mongo.ts';
+import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+
+let api: TestApp;
+
+test.before(async () => {
+  api = await startTestApp('preconditions');
+});
+
+test.after.always(() => closeIfStarted(api));
+
+const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
+
+async function create(nick: string): Promise<string> {
+  const created = await call('POST', '/v1/players', { body: validPlayer(nick) });
+  if (created.status !== 201) throw new Error(`POST ${nick}: ${String(created.status)} ${created.text}`);
+  return created.headers.get('etag') ?? '';
+}
+
+test('If-None-Match with a stale or an unrelated tag gets 200, the body and the current ETag', async (t) => {
+  const stale = await create('inm_player');
+  const patched = await call('PATCH', '/v1/players/inm_player', { body: { age: 40 } });
+  t.is(patched.status, 200);
+  const current = patched.headers.get('etag') ?? '';
+  t.not(current, stale);
+  for (const tag of [stale, `W/${stale}`, '"unrelated"', `"${current.replaceAll('"', '')}x"`]) {
+    const response = await call('GET', '/v1/players/inm_player', { headers: { 'If-None-Match': tag } });
+    t.is(response.status, 200, tag);
+    t.is(response.headers.get('etag'), current, tag);
+    t.is(playerSchema.parse(response.body).age, 40, tag);
+  }
+  const listed = await call('GET', '/v1/players/inm_player', { headers: { 'If-None-Match': `"unrelated", ${current}` } });
+  t.is(listed.status, 304, 'one current tag in a list is enough');
+  t.is(listed.text, '');
+});
+
+test('a weak tag in If-Match never matches (strong comparison): 412, and nothing changes', async (t) => {
+  const etag = await create('weak_match');
+  for (const [method, body] of [['PATCH', { age: 77 }], ['PUT', validPlayer('weak_match', { age: 77 })], ['DELETE', undefined]] as const) {
+    const response = await call(method, '/v1/players/weak_match', { headers: { 'If-Match': `W/${etag}` }, ...(body === undefined ? {} : { body }) });
+    t.is(response.status, 412, method);
+  }
+  const stored = await call('GET', '/v1/players/weak_match');
+  t.is(stored.headers.get('etag'), etag);
+  t.is(playerSchema.parse(stored.body).age, 30);
+});
+
+test('a body nick that differs from the path only in letter case is accepted on PUT and PATCH; the stored nick stays', async (t) => {
+  await create('Case_Body');
+  const put = await call('PUT', '/v1/players/case_body', { body: validPlayer('CASE_BODY', { age: 31 }) });
+  t.is(put.status, 200, put.text);
+  t.like(put.body, { nick: 'Case_Body', age: 31 });
+  const patch = await call('PATCH', '/v1/players/CASE_body', { body: { nick: 'case_BODY', age: 32 } });
+  t.is(patch.status, 200, patch.text);
+  t.like(patch.body, { nick: 'Case_Body', age: 32 });
+});
+
+test('a write that runs out of retries gets 409 and changes nothing', async (t) => {
+  const etag = await create('pile_up');
+  const { nick: _nick, ...replacement } = validPlayer('pile_up', { age: 99 });
+  // Another writer holds the claim on the next version (README, "How a write is made safe") and never lets
+  // go within the retries: every attempt loses.
+  const client = new MongoClient(await databaseUri(api.databaseName));
+  t.teardown(() => client.close());
+  const db = client.db(api.databaseName);
+  const stored = await db.collection<{ _id: string; incarnation: unknown; version: number }>('players').findOne({ _id: 'pile_up' });
+  if (stored === null) throw new Error('the player is stored under its normalised nick');
+  const claims = db.collection<{ _id: string; incarnation: unknown; at: Date }>('playerWrites');
+  const claim = await claims.insertOne({ _id: `${String(stored.incarnation)}:${String(stored.version + 1)}`, incarnation: stored.incarnation, at: new Date() });
+
+  for (const [method, body] of [['PATCH', { age: 98 }], ['PUT', replacement], ['DELETE', undefined]] as const) {
+    const response = await call(method, '/v1/players/pile_up', body === undefined ? {} : { body });
+    t.is(response.status, 409, `${method}: ${response.text}`);
+    t.is(response.headers.get('content-type'), 'application/problem+json');
+    t.regex((response.body as ProblemBody).detail, /retry/);
+  }
+  const unchanged = await call('GET', '/v1/players/pile_up');
+  t.is(unchanged.headers.get('etag'), etag);
+  t.is(playerSchema.parse(unchanged.body).age, 30);
+
+  await claims.deleteOne({ _id: claim.insertedId });
+  t.is((await call('PATCH', '/v1/players/pile_up', { body: { age: 98 } })).status, 200, 'the write lands once the other writer is gone');
+});
