@@ -1,6 +1,6 @@
 // The built server as a real process: graceful shutdown on signals, MongoDB down at boot and during
 // operation, and one-line configuration errors.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -155,3 +155,30 @@ test('with no MongoDB configured and no way to fetch mongod, the service says so
   t.is(result.code, 1);
   t.regex(result.stderr, /^playerfinder: embedded MongoDB could not start \(.+\); set MONGODB_URI .+\n$/);
 });
+
+for (const source of ['MONGODB_PASSWORD', 'MONGODB_PASSWORD_FILE'] as const) {
+  test(`a password from ${source} never appears in the logs, even when authentication fails`, async (t) => {
+    const password = `Pw-from-${source}-7f3a9c`;
+    const folder = await mkdtemp(join(tmpdir(), 'playerfinder-password-'));
+    t.teardown(() => rm(folder, { recursive: true, force: true }));
+    const file = join(folder, 'password');
+    await writeFile(file, `${password}\n`);
+    const target = firstHost(await serverUri());
+    const server = await startServer({
+      MONGODB_URI: '',
+      MONGODB_HOST: `${target.host}:${String(target.port)}`,
+      MONGODB_DATABASE: uniqueDatabaseName('password'),
+      MONGODB_USERNAME: 'nobody',
+      ...(source === 'MONGODB_PASSWORD' ? { MONGODB_PASSWORD: password } : { MONGODB_PASSWORD_FILE: file }),
+      LOG_LEVEL: 'trace',
+    });
+    // Whatever the server makes of these credentials, requests and readiness checks run with them.
+    await send(server.url, 'GET', '/v1/players/anyone');
+    await fetch(`${server.url}/readyz`);
+    server.child.kill('SIGTERM');
+    t.is((await server.exited).code, 0);
+    t.true(server.logs.length > 0);
+    t.false(server.output().includes(password));
+    t.false(server.output().includes(password.slice(0, 12)), 'not even a part of it');
+  });
+}
