@@ -1,5 +1,5 @@
 // The API workload against the app's contract: probes, port, shutdown budget, scaling objects,
-// metrics discovery, ingress and the helm test hook.
+// metrics discovery and ingress (the helm test hook runs in helm-test-hook.test.ts).
 import test from 'ava';
 import { allOf, helms, names, one, render, renderScenario, run, templateArgs, workloadContainer, workloadPod } from './render.ts';
 import type { Helm, Manifest, RenderOptions } from './render.ts';
@@ -167,20 +167,5 @@ for (const helm of helms()) {
     t.is(await image([`image.tag=0123abcd@${digest}`, `image.digest=${other}`]), `registry.local/pf:0123abcd@${other}`, 'image.digest wins');
     const refused = await run(helm.path, templateArgs({ set: ['image.tag=latest@'] }));
     t.not(refused.code, 0);
-  });
-
-  test(title('the helm test hook calls /readyz and a search through the Service, from the app image'), async (t) => {
-    const manifests = await renderScenario(helm, 'defaults');
-    const pod = one(manifests, 'Pod', names.test);
-    t.is(pod.metadata?.annotations?.['helm.sh/hook'], 'test');
-    const container = pod.spec?.containers[0];
-    t.is(container?.image, apiContainer(manifests).image, 'no extra image to pull');
-    t.is(container?.command?.[0], '/nodejs/bin/node', 'distroless: no shell, node by absolute path');
-    const script = container?.command?.join('\n') ?? '';
-    t.true(script.includes("'/readyz'"));
-    t.true(script.includes("'/v1/players?limit=1'"));
-    const service = one(manifests, 'Service', names.api);
-    const baseUrl = container?.env?.find((e) => e.name === 'BASE_URL')?.value;
-    t.is(baseUrl, `http://${names.api}.games.svc:${String(service.spec?.ports?.[0]?.port)}`);
   });
 }
