@@ -1,0 +1,117 @@
+// k8s/aks/setup.sh, run for real with stand-ins for az, kubectl, helm, skaffold and docker on PATH that
+// record their arguments: the steps of k8s/aks/README.md happen in order, with the names they are given,
+// and the script stops at the first failing step.
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { repoRoot } from '../chart/render.ts';
+
+const tools = ['az', 'kubectl', 'helm', 'skaffold', 'docker'];
+const names = { RESOURCE_GROUP: 'rg-test', LOCATION: 'northeurope', ACR_NAME: 'acrtest', CLUSTER_NAME: 'aks-test', NAMESPACE: 'pf-test' };
+const loginServer = `${names.ACR_NAME}.azurecr.io`;
+
+/** A stand-in that appends its name and arguments (one per line) to $CALLS, and answers what the script reads. */
+const stub = (tool: string) => `#!/usr/bin/env bash
+# Reads a piped manifest to its end, as kubectl does; leaving it unread would SIGPIPE the writer.
+if [ "${tool} $1 $2 $3" = "kubectl apply -f -" ]; then cat > /dev/null; fi
+{ printf '%s\\n' '${tool}' "$@"; printf '\\0\\n'; } >> "$CALLS"
+if [ -n "\${FAIL_ON:-}" ] && [[ "${tool} $*" == "$FAIL_ON"* ]]; then exit 1; fi
+if [ "${tool} $1 $2" = "az acr show" ]; then
+  while [ $# -gt 1 ]; do if [ "$1" = --name ]; then echo "$2.azurecr.io"; fi; shift; done
+fi
+if [ "${tool} $1" = "kubectl create" ]; then printf 'apiVersion: v1\\nkind: Namespace\\n'; fi
+exit 0
+`;
+
+interface SetupRun {
+  readonly code: number;
+  readonly output: string;
+  /** Each call as [tool, ...args]. */
+  readonly calls: string[][];
+}
+
+async function runSetup(t: ExecutionContext, env: Record<string, string>): Promise<SetupRun> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'playerfinder-aks-'));
+  t.teardown(() => rm(folder, { recursive: true, force: true }));
+  for (const tool of tools) {
+    const file = path.join(folder, tool);
+    await writeFile(file, stub(tool));
+    await chmod(file, 0o755);
+  }
+  const calls = path.join(folder, 'calls');
+  await writeFile(calls, '');
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+    execFile('bash', [path.join(repoRoot, 'k8s/aks/setup.sh')], {
+      env: { PATH: `${folder}:/usr/bin:/bin`, HOME: folder, CALLS: calls, ...names, ...env },
+      timeout: 30_000,
+    }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, output: stdout + stderr });
+    });
+  });
+  const recorded = (await readFile(calls, 'utf8')).split('\0\n').filter((call) => call !== '').map((call) => call.replace(/\n$/, '').split('\n'));
+  return { code, output, calls: recorded };
+}
+
+/** A call of `tool` whose arguments contain each of `runs` as a consecutive run. */
+const step = (tool: string, ...runs: string[][]) => (call: readonly string[]) =>
+  call[0] === tool && runs.every((run) => call.slice(1).some((_, start) => run.every((arg, offset) => call[1 + start + offset] === arg)));
+
+/** Asserts the steps happen in this order (other calls may come between them); returns their positions. */
+function assertInOrder(t: ExecutionContext, calls: readonly string[][], steps: readonly [string, (call: readonly string[]) => boolean][]): number[] {
+  const positions: number[] = [];
+  let from = 0;
+  for (const [what, matches] of steps) {
+    const found = calls.findIndex((call, index) => index >= from && matches(call));
+    t.true(found >= 0, `${what} (after step ${String(positions.length)}); calls:\n${calls.map((call) => call.join(' ')).join('\n')}`);
+    positions.push(found);
+    from = found + 1;
+  }
+  return positions;
+}
+
+const infrastructure: [string, (call: readonly string[]) => boolean][] = [
+  ['resource group', step('az', ['group', 'create'], ['--name', names.RESOURCE_GROUP], ['--location', names.LOCATION])],
+  ['registry', step('az', ['acr', 'create'], ['--resource-group', names.RESOURCE_GROUP], ['--name', names.ACR_NAME])],
+  ['cluster with AcrPull, app routing and network policy', step('az', ['aks', 'create'], ['--resource-group', names.RESOURCE_GROUP], ['--name', names.CLUSTER_NAME], ['--attach-acr', names.ACR_NAME], ['--enable-app-routing'], ['--network-policy'])],
+  ['kubectl credentials', step('az', ['aks', 'get-credentials'], ['--resource-group', names.RESOURCE_GROUP], ['--name', names.CLUSTER_NAME])],
+  ['registry login before any push', step('az', ['acr', 'login'], ['--name', names.ACR_NAME])],
+];
+
+test('setup.sh with skaffold: cluster, credentials, registry login, pull check, then skaffold run and helm test in the namespace', async (t) => {
+  const run = await runSetup(t, {});
+  t.is(run.code, 0, run.output);
+  assertInOrder(t, run.calls, [
+    ...infrastructure,
+    ['pull check', step('az', ['aks', 'check-acr'], ['--name', names.CLUSTER_NAME], ['--acr', loginServer])],
+    ['build, push and install', step('skaffold', ['run'], ['--profile', 'aks'], ['--default-repo', loginServer], ['--namespace', names.NAMESPACE])],
+    ['smoke test', step('helm', ['test', 'playerfinder'], ['--namespace', names.NAMESPACE])],
+  ]);
+  t.false(run.calls.some(step('docker')), 'skaffold builds; no docker call of its own');
+});
+
+test('setup.sh with helm: the pushed image tag is the one installed, with the AKS values, in the namespace', async (t) => {
+  const run = await runSetup(t, { DEPLOY_WITH: 'helm' });
+  t.is(run.code, 0, run.output);
+  const [, , , , , push, install] = assertInOrder(t, run.calls, [
+    ...infrastructure,
+    ['build and push for amd64', step('docker', ['buildx', 'build'], ['--platform', 'linux/amd64'], ['--push'])],
+    ['install', step('helm', ['upgrade', '--install', 'playerfinder', './chart'], ['--namespace', names.NAMESPACE], ['--values', 'chart/values-aks.yaml'])],
+    ['smoke test', step('helm', ['test', 'playerfinder'], ['--namespace', names.NAMESPACE])],
+  ]);
+  const pushed = run.calls[push ?? -1] ?? [];
+  const image = pushed[pushed.indexOf('--tag') + 1] ?? '';
+  t.regex(image, new RegExp(`^${loginServer.replaceAll('.', '\\.')}/playerfinder:\\S+$`));
+  const installed = run.calls[install ?? -1] ?? [];
+  t.true(step('helm', ['--set', `image.repository=${loginServer}/playerfinder`], ['--set', `image.tag=${image.split(':')[1] ?? ''}`])(installed), installed.join(' '));
+  t.false(run.calls.some(step('skaffold')));
+});
+
+test('setup.sh stops at the first failing step', async (t) => {
+  const run = await runSetup(t, { FAIL_ON: 'az aks create' });
+  t.not(run.code, 0);
+  const last = run.calls.at(-1) ?? [];
+  t.deepEqual(last.slice(0, 3), ['az', 'aks', 'create']);
+  t.false(run.calls.some((call) => ['kubectl', 'helm', 'skaffold', 'docker'].includes(call[0] ?? '')));
+});
