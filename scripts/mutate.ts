@@ -1,0 +1,217 @@
+// `npm run mutate`: does the suite catch realistic bugs? Each mutation below is a small edit of src/ that
+// breaks one promise of the README. In a scratch copy of the repository, the script applies them one at a
+// time, builds, runs the test files that should notice, and reports which test killed each mutation and
+// which mutations survived. Needs MONGODB_URI (and helm etc. only if a listed test file needs them).
+// Exit status 1 when a mutation survived or no longer applies (its search text is gone from the source).
+import { spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Mutation {
+  /** The bug it introduces, as a user would report it. */
+  readonly bug: string;
+  readonly file: string;
+  /** Text that must occur exactly once in `file`, and what it becomes. */
+  readonly search: string;
+  readonly replace: string;
+  /** Test files expected to notice. */
+  readonly tests: readonly string[];
+  /** Only their tests whose titles match (ava --match), where a file's other tests are slow and beside the point. */
+  readonly match?: readonly string[];
+}
+
+const mutations: readonly Mutation[] = [
+  {
+    bug: 'default page size 50 instead of 20',
+    file: 'src/players/schema.ts',
+    search: 'limit: wholeNumber(1, 100).default(20)',
+    replace: 'limit: wholeNumber(1, 100).default(50)',
+    tests: ['test/paging.test.ts'],
+  },
+  {
+    bug: 'any If-None-Match answers 304',
+    file: 'src/http/routes/players.ts',
+    search: "if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {",
+    replace: "if (ctx.get('If-None-Match') !== '') {",
+    tests: ['test/preconditions.test.ts', 'test/players-api.test.ts'],
+  },
+  {
+    bug: 'body nick compared case-sensitively on PUT/PATCH',
+    file: 'src/players/service.ts',
+    search: 'normaliseKey(bodyNick) !== normaliseKey(pathNick)',
+    replace: 'bodyNick !== pathNick',
+    tests: ['test/preconditions.test.ts', 'test/players-api.test.ts'],
+  },
+  {
+    bug: '/readyz does not wait for the indexes',
+    file: 'src/db/database.ts',
+    search: "if (!indexesReady) throw new Error('indexes are not created yet');",
+    replace: '',
+    tests: ['test/indexes.test.ts'],
+  },
+  {
+    bug: 'pool gauge checked_out counts the wrong way',
+    file: 'src/db/mongo.ts',
+    search: "client.on('connectionCheckedOut', () => { pool.inc({ state: 'checked_out' }); });\n  client.on('connectionCheckedIn', () => { pool.dec({ state: 'checked_out' }); });",
+    replace: "client.on('connectionCheckedOut', () => { pool.dec({ state: 'checked_out' }); });\n  client.on('connectionCheckedIn', () => { pool.inc({ state: 'checked_out' }); });",
+    tests: ['test/metrics.test.ts'],
+  },
+  {
+    bug: '/v1/games limit not capped at 100',
+    file: 'src/players/schema.ts',
+    search: 'limit: wholeNumber(1, 100).default(50)',
+    replace: 'limit: wholeNumber(1, 1000).default(50)',
+    tests: ['test/paging.test.ts'],
+  },
+  {
+    bug: 'out of write retries answers 500 instead of 409',
+    file: 'src/players/service.ts',
+    search: 'throw new AppError(409, { detail: `"${nick}" is being edited concurrently; retry the request.` });',
+    replace: 'throw new Error(`"${nick}" is being edited concurrently; retry the request.`);',
+    tests: ['test/preconditions.test.ts'],
+  },
+  {
+    bug: 'every HTTP duration recorded as 0',
+    file: 'src/http/metrics-middleware.ts',
+    search: 'stopTimer({ method: ctx.method, route: routeOf(ctx), status: String(ctx.status) });',
+    replace: 'metrics.httpRequestDuration.observe({ method: ctx.method, route: routeOf(ctx), status: String(ctx.status) }, 0);',
+    tests: ['test/metrics.test.ts'],
+  },
+  {
+    bug: 'HTTP durations recorded in milliseconds',
+    file: 'src/http/metrics-middleware.ts',
+    search: 'const stopTimer = metrics.httpRequestDuration.startTimer();',
+    replace: 'const started = Date.now();\n    const stopTimer = (labels: Record<string, string>) => metrics.httpRequestDuration.observe(labels, Date.now() - started);',
+    tests: ['test/metrics.test.ts'],
+  },
+  {
+    bug: 'a weak ETag in If-Match lets a write through',
+    file: 'src/http/routes/players.ts',
+    search: 'const revisions = entityTags(header).flatMap((tag) => /^"([^"]*)"$/.exec(tag)',
+    replace: 'const revisions = entityTags(header).flatMap((tag) => /^(?:W\\/)?"([^"]*)"$/.exec(tag)',
+    tests: ['test/preconditions.test.ts', 'test/players-api.test.ts'],
+  },
+  {
+    bug: 'If-Match ignored',
+    file: 'src/players/service.ts',
+    search: '(precondition !== undefined && !satisfies(precondition, current.revision))',
+    replace: '(precondition !== undefined && precondition === undefined)',
+    tests: ['test/players-api.test.ts'],
+  },
+  {
+    bug: 'errors rendered outside the HTTP metrics, so 4xx like 413 are counted under the wrong status',
+    file: 'src/app.ts',
+    search: '.use(httpMetrics(deps.metrics))\n    .use(problemMiddleware())',
+    replace: '.use(problemMiddleware())\n    .use(httpMetrics(deps.metrics))',
+    tests: ['test/bad-input.test.ts'],
+  },
+  {
+    bug: 'an index the README lists is not created',
+    file: 'src/players/repository.ts',
+    search: "{ key: { age: 1, _id: 1 }, name: 'age_nick' },",
+    replace: '',
+    tests: ['test/indexes.test.ts'],
+  },
+  {
+    bug: 'the MongoDB credentials are logged at startup',
+    file: 'src/db/database.ts',
+    search: "{ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB'",
+    replace: "{ mongodb: redactUri(settings.uri), database: settings.database, credentials: settings.credentials }, 'using MongoDB'",
+    tests: ['test/process.test.ts'],
+    match: ['*never appear*'],
+  },
+];
+
+interface Outcome {
+  readonly mutation: Mutation;
+  /** Titles of the failing tests, empty when it survived. */
+  readonly killedBy: readonly string[];
+  /** Why the mutation could not be tried, if it could not. */
+  readonly problem?: string;
+}
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const copied = ['src', 'test', 'chart', 'k8s', 'docs', 'README.md', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+
+function run(command: string, args: readonly string[], cwd: string): { code: number; output: string } {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, CI: process.env.CI ?? 'true' }, maxBuffer: 64 * 1024 * 1024 });
+  return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Builds dist/ (the process tests run it) and runs the test files; returns the titles of failing tests. */
+function failingTests(scratch: string, tests: readonly string[], match: readonly string[] = []): { failed: string[]; buildError?: string; output: string } {
+  const build = run(process.execPath, [path.join(scratch, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], scratch);
+  if (build.code !== 0) return { failed: [], buildError: build.output.trim(), output: build.output };
+  // One file at a time: on a small machine, timing-sensitive tests would otherwise fail for want of CPU.
+  const selection = match.flatMap((pattern) => ['--match', pattern]);
+  const ava = run(process.execPath, [path.join(scratch, 'node_modules/ava/entrypoints/cli.js'), '--tap', '--concurrency', '1', ...selection, ...tests], scratch);
+  const failed = [...ava.output.matchAll(/^not ok \d+ - (.*)$/gm)].map(([, title = '']) => title.trim());
+  if (ava.code !== 0 && failed.length === 0) failed.push(`ava exited ${String(ava.code)} without a failing test (a crash or a failed hook)`);
+  return { failed, output: ava.output };
+}
+
+async function main(): Promise<number> {
+  if ((process.env.MONGODB_URI ?? '') === '') {
+    process.stderr.write('mutate: set MONGODB_URI (a MongoDB or FerretDB the tests can create databases on)\n');
+    return 1;
+  }
+  const scratch = await mkdtemp(path.join(tmpdir(), 'playerfinder-mutate-'));
+  try {
+    for (const entry of copied) await cp(path.join(repoRoot, entry), path.join(scratch, entry), { recursive: true }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+    await symlink(path.join(repoRoot, 'node_modules'), path.join(scratch, 'node_modules'), 'dir');
+
+    // The same selections, unmutated, must pass: otherwise a failure would say nothing about a mutation.
+    const selections = new Map<string, { tests: string[]; match: readonly string[] }>();
+    for (const { tests, match = [] } of mutations) {
+      const key = match.join('\0');
+      selections.set(key, { tests: [...new Set([...(selections.get(key)?.tests ?? []), ...tests])], match });
+    }
+    for (const { tests, match } of selections.values()) {
+      process.stdout.write(`baseline: ${tests.join(' ')}${match.length === 0 ? '' : ` --match ${match.join(' ')}`}\n`);
+      const baseline = failingTests(scratch, tests, match);
+      if (baseline.buildError !== undefined || baseline.failed.length > 0) {
+        process.stderr.write(`mutate: the unmutated suite does not pass, so no mutation result would mean anything:\n${baseline.buildError ?? baseline.failed.join('\n')}\n`);
+        return 1;
+      }
+    }
+
+    const outcomes: Outcome[] = [];
+    for (const mutation of mutations) {
+      const file = path.join(scratch, mutation.file);
+      const original = await readFile(file, 'utf8');
+      const occurrences = original.split(mutation.search).length - 1;
+      if (occurrences !== 1) {
+        outcomes.push({ mutation, killedBy: [], problem: `its search text occurs ${String(occurrences)} times in ${mutation.file} (expected once): update the mutation to the current source` });
+        continue;
+      }
+      await writeFile(file, original.replace(mutation.search, () => mutation.replace));
+      try {
+        const result = failingTests(scratch, mutation.tests, mutation.match);
+        outcomes.push(result.buildError === undefined ? { mutation, killedBy: result.failed } : { mutation, killedBy: [], problem: `does not compile:\n${result.buildError}` });
+      } finally {
+        await writeFile(file, original);
+      }
+      const last = outcomes.at(-1);
+      process.stdout.write(`${last?.problem === undefined ? (last?.killedBy.length === 0 ? 'SURVIVED' : 'killed  ') : 'ERROR   '} ${mutation.bug}\n`);
+    }
+
+    process.stdout.write('\nMutation results\n');
+    for (const { mutation, killedBy, problem } of outcomes) {
+      if (problem !== undefined) process.stdout.write(`- ERROR    ${mutation.bug} (${mutation.file}): ${problem}\n`);
+      else if (killedBy.length === 0) process.stdout.write(`- SURVIVED ${mutation.bug} (${mutation.file}); ran ${mutation.tests.join(', ')}\n`);
+      else process.stdout.write(`- killed   ${mutation.bug} (${mutation.file}) by:\n${killedBy.map((title) => `    ${title}`).join('\n')}\n`);
+    }
+    const survived = outcomes.filter((outcome) => outcome.problem === undefined && outcome.killedBy.length === 0).length;
+    const errors = outcomes.filter((outcome) => outcome.problem !== undefined).length;
+    process.stdout.write(`\n${String(outcomes.length - survived - errors)} killed, ${String(survived)} survived, ${String(errors)} could not be applied\n`);
+    return survived + errors > 0 ? 1 : 0;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
