@@ -2,6 +2,7 @@
 // breaks one promise of the README. In a scratch copy of the repository, the script applies them one at a
 // time, builds, runs the test files that should notice, and reports which test killed each mutation and
 // which mutations survived. Needs MONGODB_URI (and helm etc. only if a listed test file needs them).
+// `npm run mutate -- <words>` tries only the mutations whose description contains those words.
 // Exit status 1 when a mutation survived or no longer applies (its search text is gone from the source).
 import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -115,10 +116,10 @@ const mutations: readonly Mutation[] = [
     tests: ['test/indexes.test.ts'],
   },
   {
-    bug: 'the MongoDB credentials are logged at startup',
+    bug: 'the MongoDB password is logged at startup',
     file: 'src/db/database.ts',
     search: "{ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB'",
-    replace: "{ mongodb: redactUri(settings.uri), database: settings.database, credentials: settings.credentials }, 'using MongoDB'",
+    replace: "{ mongodb: redactUri(settings.uri), database: settings.database, auth: `${settings.credentials?.username ?? ''}:${settings.credentials?.password ?? ''}` }, 'using MongoDB'",
     tests: ['test/process.test.ts'],
     match: ['*never appear*'],
   },
@@ -153,6 +154,13 @@ function failingTests(scratch: string, tests: readonly string[], match: readonly
 }
 
 async function main(): Promise<number> {
+  // `npm run mutate -- <words>`: only the mutations whose description contains them.
+  const filter = process.argv.slice(2).join(' ');
+  const chosen = mutations.filter((mutation) => mutation.bug.includes(filter));
+  if (chosen.length === 0) {
+    process.stderr.write(`mutate: no mutation is described with "${filter}"\n`);
+    return 1;
+  }
   if ((process.env.MONGODB_URI ?? '') === '') {
     process.stderr.write('mutate: set MONGODB_URI (a MongoDB or FerretDB the tests can create databases on)\n');
     return 1;
@@ -166,7 +174,7 @@ async function main(): Promise<number> {
 
     // The same selections, unmutated, must pass: otherwise a failure would say nothing about a mutation.
     const selections = new Map<string, { tests: string[]; match: readonly string[] }>();
-    for (const { tests, match = [] } of mutations) {
+    for (const { tests, match = [] } of chosen) {
       const key = match.join('\0');
       selections.set(key, { tests: [...new Set([...(selections.get(key)?.tests ?? []), ...tests])], match });
     }
@@ -180,7 +188,7 @@ async function main(): Promise<number> {
     }
 
     const outcomes: Outcome[] = [];
-    for (const mutation of mutations) {
+    for (const mutation of chosen) {
       const file = path.join(scratch, mutation.file);
       const original = await readFile(file, 'utf8');
       const occurrences = original.split(mutation.search).length - 1;
