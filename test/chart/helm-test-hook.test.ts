@@ -1,24 +1,15 @@
 // The chart's `helm test` hook, run as the cluster would run it (its command under node, its env) against a
 // running service: it passes when the service is ready and serves a search, and fails when it is not.
-import { execFile } from 'node:child_process';
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from '../helpers/app.ts';
+import { runCommand, type CommandResult } from '../helpers/run.ts';
 import { helms, names, namespace, one, renderScenario, workloadContainer } from './render.ts';
 
-interface HookRun {
-  readonly code: number;
-  readonly output: string;
-}
-
 /** Runs the hook container's command with this node, pointing BASE_URL at `baseUrl`. */
-function runHook(command: readonly string[], env: Record<string, string>, baseUrl: string): Promise<HookRun> {
+function runHook(command: readonly string[], env: Record<string, string>, baseUrl: string): Promise<CommandResult> {
   const [program, ...args] = command;
   if (program !== '/nodejs/bin/node') throw new Error(`the hook runs ${String(program)}, not the image's node`);
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { env: { ...env, BASE_URL: baseUrl }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, output: stdout + stderr });
-    });
-  });
+  return runCommand(process.execPath, args, { env: { ...env, BASE_URL: baseUrl }, timeoutMs: 30_000 });
 }
 
 let ready: TestApp | undefined;
@@ -49,12 +40,12 @@ for (const helm of helms()) {
 
     const command = container?.command ?? [];
     const passing = await runHook(command, env, ready.url);
-    t.is(passing.code, 0, passing.output);
-    t.regex(passing.output, /GET \/readyz -> 200/);
-    t.regex(passing.output, /GET \/v1\/players\?limit=1 -> 200/);
+    t.is(passing.code, 0, passing.stdout + passing.stderr);
+    t.regex(passing.stdout, /GET \/readyz -> 200/);
+    t.regex(passing.stdout, /GET \/v1\/players\?limit=1 -> 200/);
 
     const failing = await runHook(command, env, notReady.url);
-    t.not(failing.code, 0, failing.output);
-    t.regex(failing.output, /GET \/readyz -> 503/);
+    t.not(failing.code, 0, failing.stdout + failing.stderr);
+    t.regex(failing.stdout, /GET \/readyz -> 503/);
   });
 }

@@ -1,12 +1,12 @@
 // k8s/aks/setup.sh, run for real with stand-ins for az, kubectl, helm, skaffold and docker on PATH that
 // record their arguments: the steps of k8s/aks/README.md happen in order, with the names they are given,
 // and the script stops at the first failing step.
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { repoRoot } from '../chart/render.ts';
+import { runCommand } from '../helpers/run.ts';
 
 const tools = ['az', 'kubectl', 'helm', 'skaffold', 'docker'];
 const names = { RESOURCE_GROUP: 'rg-test', LOCATION: 'northeurope', ACR_NAME: 'acrtest', CLUSTER_NAME: 'aks-test', NAMESPACE: 'pf-test' };
@@ -42,16 +42,12 @@ async function runSetup(t: ExecutionContext, env: Record<string, string>): Promi
   }
   const calls = path.join(folder, 'calls');
   await writeFile(calls, '');
-  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile('bash', [path.join(repoRoot, 'k8s/aks/setup.sh')], {
-      env: { PATH: `${folder}:/usr/bin:/bin`, HOME: folder, CALLS: calls, ...names, ...env },
-      timeout: 30_000,
-    }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, output: stdout + stderr });
-    });
+  const { code, stdout, stderr } = await runCommand('bash', [path.join(repoRoot, 'k8s/aks/setup.sh')], {
+    env: { PATH: `${folder}:/usr/bin:/bin`, HOME: folder, CALLS: calls, ...names, ...env },
+    timeoutMs: 30_000,
   });
   const recorded = (await readFile(calls, 'utf8')).split('\0\n').filter((call) => call !== '').map((call) => call.replace(/\n$/, '').split('\n'));
-  return { code, output, calls: recorded };
+  return { code, output: stdout + stderr, calls: recorded };
 }
 
 /** A call of `tool` whose arguments contain each of `runs` as a consecutive run. */
