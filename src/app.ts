@@ -3,7 +3,7 @@
 import type { RequestListener } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
+import { bodyParser } from '@koa/bodyparser';
 import { problemMiddleware } from './http/problem.ts';
 import { requestContext } from './http/request-context.ts';
 import { httpMetrics } from './http/metrics-middleware.ts';
@@ -41,9 +41,10 @@ export function createApp(deps: AppDependencies): App {
     routes,
     bodyParser({
       enableTypes: ['json'],
-      extendTypes: { json: ['application/merge-patch+json'] },
+      // The route has already checked the media type against its own list (JSON or merge patch).
+      detectJSON: () => true,
       jsonLimit: String(deps.bodyLimitBytes),
-      strict: true,
+      jsonStrict: true,
     }),
   );
 

@@ -61,6 +61,16 @@ test('wrong types and out-of-range values are a 400 with one error per field', a
   t.true(problem.errors?.every((error) => error.detail.length > 0));
 });
 
+test('a language that is not even two letters is a 400 in the body, the patch and the query', async (t) => {
+  for (const language of ['true', 'EN', 'e', '', 'english', '12']) {
+    const body = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('lang_check', { languages: ['en', language] }) }), 400);
+    t.deepEqual(pointers(body), ['/languages/1'], language);
+    assertProblem(t, await call('PATCH', '/v1/players/lang_check', { body: { languages: [language] } }), 400);
+    const query = assertProblem(t, await call('GET', `/v1/players?language=${encodeURIComponent(language)}`), 400);
+    t.deepEqual(pointers(query), ['language'], language);
+  }
+});
+
 test('an invalid nick is a 400 explaining the rule', async (t) => {
   const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('no spaces allowed') }), 400);
   t.deepEqual(pointers(problem), ['/nick']);
@@ -73,16 +83,22 @@ test('malformed JSON and a non-object body are a 400', async (t) => {
   const headers = { 'content-type': 'application/json' };
   const malformed = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"nick": "x",', headers }), 400);
   t.regex(malformed.detail, /not valid JSON/);
+  t.deepEqual(pointers(malformed), ['']);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '"just a string"', headers }), 400);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '[1,2]', headers }), 400);
   const empty = assertProblem(t, await call('PATCH', '/v1/players/someone', { rawBody: '', headers }), 400);
   t.regex(empty.detail, /empty/);
+  t.deepEqual(pointers(empty), ['']);
 });
 
-test('a body that does not match its Content-Encoding is a 400, an unknown encoding a 415', async (t) => {
+test('a body that does not match its Content-Encoding is a 400 pointing at the whole body, an unknown encoding a 415', async (t) => {
+  for (const encoding of ['gzip', 'deflate', 'br']) {
+    const headers = { 'content-type': 'application/json', 'content-encoding': encoding };
+    const corrupt = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"nick":"zipped"}', headers }), 400);
+    t.regex(corrupt.detail, /Content-Encoding/, encoding);
+    t.deepEqual(pointers(corrupt), [''], encoding);
+  }
   const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
-  const corrupt = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"nick":"zipped"}', headers }), 400);
-  t.regex(corrupt.detail, /Content-Encoding/);
   const unknown = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{}', headers: { ...headers, 'content-encoding': 'compress' } }), 415);
   t.regex(unknown.detail, /Content-Encoding: compress/);
 });

@@ -57,7 +57,6 @@ function render(ctx: Context, error: AppError): void {
 
 interface HttpError extends Error {
   status: number;
-  limit?: number;
 }
 
 const isHttpError = (error: unknown): error is HttpError =>
@@ -68,18 +67,8 @@ export function toAppError(error: unknown): AppError {
   if (isDatabaseUnavailable(error)) {
     return new AppError(503, { detail: 'The database is unreachable; retry shortly.', headers: { 'Retry-After': '5' } });
   }
-  // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) for a Content-Encoding body that does not decompress.
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (error instanceof Error && code?.startsWith('Z_') === true) {
-    return new AppError(400, { detail: `The request body does not match its Content-Encoding: ${error.message}.` });
-  }
-  // Errors raised by koa-bodyparser (co-body/raw-body) and http-errors carry a status.
-  if (isHttpError(error) && error.status >= 400 && error.status < 500) {
-    if (error.status === 413) return new AppError(413, { detail: `The request body is larger than ${String(error.limit ?? 'the limit')} bytes.` });
-    // co-body reports unparsable JSON as a SyntaxError with status 400.
-    if (error.status === 400 && error instanceof SyntaxError) return new AppError(400, { detail: `The request body is not valid JSON: ${error.message}` });
-    // Their 4xx messages are written for clients, e.g. "Unsupported Content-Encoding: br".
-    return new AppError(error.status, { detail: `${error.message}.` });
-  }
+  // Errors raised by http-errors carry a status and a message written for clients. Body errors are
+  // made AppErrors where the body is read (route.ts).
+  if (isHttpError(error) && error.status >= 400 && error.status < 500) return new AppError(error.status, { detail: `${error.message}.` });
   return new AppError(500, { detail: 'An unexpected error occurred; it has been logged with the request id.' });
 }

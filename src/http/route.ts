@@ -4,6 +4,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError, validationError } from '../errors.ts';
+import type { RequestState } from './request-context.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -53,24 +54,63 @@ export function defineRoute<P extends z.ZodType = None, Q extends z.ZodType = No
 export function registerRoutes(router: Router, routes: readonly RouteSpec[], parseBody: Middleware): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      const params = parse(route.params ?? none, ctx.params, 'path');
-      const query = parse(route.query ?? none, ctx.query, 'query');
+      const params = parse(ctx, route.params ?? none, ctx.params, 'path');
+      const query = parse(ctx, route.query ?? none, ctx.query, 'query');
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
-        await parseBody(ctx, () => Promise.resolve());
-        body = parse(route.body.schema, requestBody(ctx), 'body');
+        await readBody(ctx, parseBody);
+        body = parse(ctx, route.body.schema, requestBody(ctx), 'body');
       }
       await route.handle(ctx, { params, query, body });
     });
   }
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
-  const result = schema.safeParse(value);
+function parse<S extends z.ZodType>(ctx: Context, schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // A refinement or transform that throws on input it did not expect is still the input's fault: a 400,
+    // logged because the schema should have said what was wrong.
+    (ctx.state as RequestState).log.warn({ err: error, where }, 'validation threw');
+    throw new AppError(400, { detail: `The request ${where} is invalid.`, errors: [{ pointer: wholeInput, detail: 'could not be validated' }] });
+  }
   if (!result.success) throw validationError(result.error, where);
   return result.data;
 }
+
+/**
+ * Reading the body fails only because of the body: too large (413), an unknown Content-Encoding (415),
+ * not JSON, not decodable per its Content-Encoding, cut short. Everything but a parser fault is a 4xx.
+ */
+async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
+  try {
+    await parseBody(ctx, () => Promise.resolve());
+  } catch (error) {
+    throw bodyProblem(ctx, error);
+  }
+}
+
+function bodyProblem(ctx: Context, error: unknown): unknown {
+  const { status, message, limit } = error as { status?: unknown; message?: unknown; limit?: unknown };
+  const reason = String(message);
+  if (status === 413) return new AppError(413, { detail: `The request body is larger than ${String(limit)} bytes.` });
+  if (status === 415) return new AppError(415, { detail: `${reason}.` });
+  if (typeof status === 'number' && status >= 500) return error;
+  const encoding = ctx.get('Content-Encoding');
+  const detail =
+    error instanceof SyntaxError
+      ? `The request body is not valid JSON: ${reason}`
+      : encoding !== '' && encoding !== 'identity'
+        ? `The request body does not match its Content-Encoding (${encoding}): ${reason}.`
+        : `The request body could not be read: ${reason}.`;
+  return new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
+}
+
+/** The JSON Pointer to the whole body (RFC 6901), for errors about the body as a whole. */
+const wholeInput = '';
 
 function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
   // is() answers null when there is no body at all; that is as unsupported as the wrong type.
@@ -86,7 +126,10 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
 /** The parsed body; an empty one is an error, not the empty object the JSON parser makes of it. */
 function requestBody(ctx: Context): unknown {
   const { rawBody, body } = ctx.request;
-  if (rawBody.trim() === '') throw new AppError(400, { detail: 'The request body is empty; send a JSON object.' });
+  if (rawBody.trim() === '') {
+    const detail = 'The request body is empty; send a JSON object.';
+    throw new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
+  }
   return body;
 }
 

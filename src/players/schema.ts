@@ -18,7 +18,8 @@ const regionSchema = z.enum(regions).meta({ description: 'eu, na (North America)
 
 const languageSchema = z
   .string()
-  .regex(/^[a-z]{2}$/, 'an ISO 639-1 code such as en or es')
+  // abort: zod 4 runs later checks after a failed one, and Intl.DisplayNames throws on non-codes.
+  .regex(/^[a-z]{2}$/, { message: 'an ISO 639-1 code such as en or es', abort: true })
   // The pattern admits "xx"; Intl knows which two-letter codes are real languages.
   .refine((code) => languageNames.of(code) !== undefined, 'not an ISO 639-1 language code');
 
