@@ -1,9 +1,10 @@
 // Builds the Koa application. Opens no sockets and reads no environment: main.ts and the tests hand it
 // everything, so several apps can run side by side in one process.
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
+import { closeIfBodyUnread } from './http/connections.ts';
 import { problemMiddleware } from './http/problem.ts';
 import { requestContext } from './http/request-context.ts';
 import { httpMetrics } from './http/metrics-middleware.ts';
@@ -25,8 +26,8 @@ export interface AppDependencies {
 
 export interface App {
   readonly router: Router;
-  /** For http.createServer. */
-  readonly handler: RequestListener;
+  /** Serves one request; settles once the response is done. Koa handles its own errors, so it never rejects. */
+  readonly handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 }
 
 export function createApp(deps: AppDependencies): App {
@@ -52,6 +53,7 @@ export function createApp(deps: AppDependencies): App {
   // Errors are rendered and logged by problemMiddleware; Koa's default handler would print stacks to stderr.
   koa.silent = true;
   koa
+    .use(closeIfBodyUnread)
     .use(requestContext(deps.logger))
     .use(httpMetrics(deps.metrics))
     .use(problemMiddleware())
@@ -60,9 +62,8 @@ export function createApp(deps: AppDependencies): App {
   const callback = koa.callback();
   return {
     router,
-    // Koa's callback handles its own errors, so the promise it returns never rejects.
-    handler: (request, response) => {
-      void callback(request, response);
+    handle: async (request, response) => {
+      await callback(request, response);
     },
   };
 }

@@ -1,16 +1,23 @@
 // Health endpoints and graceful shutdown, with @godaddy/terminus in front of the Koa handler.
 //
 // On SIGTERM/SIGINT: /readyz fails at once; the server keeps serving for shutdownDelayMs so load
-// balancers and Kubernetes endpoints drop the pod; then it stops accepting, closes idle keep-alive
-// sockets, gives in-flight requests up to shutdownTimeoutMs, closes MongoDB, and exits 0.
+// balancers and Kubernetes endpoints drop the pod; then every response says `Connection: close`, the
+// server stops accepting, closes idle keep-alive sockets, gives in-flight requests up to shutdownTimeoutMs,
+// and once the last handler has finished (or that time is up) closes MongoDB and exits 0.
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTerminus } from '@godaddy/terminus';
+import type { ConnectionDrain } from './http/connections.ts';
 import type { Logger } from './logger.ts';
+
+/** After the shutdown delay, how long responses say `Connection: close` before idle connections are closed. */
+const lastCallMs = 500;
 
 export interface LifecycleOptions {
   readonly readiness: () => Promise<void>;
+  /** Runs once no handler runs any more (or shutdownTimeoutMs after draining began). */
   readonly onShutdown: () => Promise<void>;
+  readonly connections: ConnectionDrain;
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
@@ -21,6 +28,9 @@ export interface LifecycleOptions {
 export function attachLifecycle(server: Server, options: LifecycleOptions): void {
   const { logger } = options;
   let shuttingDown = false;
+  let drainDeadline = 0;
+  // Taken from the shutdown timeout, so the whole shutdown still fits delay + timeout.
+  const lastCall = Math.min(lastCallMs, options.shutdownTimeoutMs / 2);
   createTerminus(server, {
     healthChecks: {
       '/healthz': () => Promise.resolve(),
@@ -37,11 +47,22 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       shuttingDown = true;
       logger.info({ delayMs: options.shutdownDelayMs }, 'shutdown started; readiness failing, still serving');
       await sleep(options.shutdownDelayMs);
+      drainDeadline = Date.now() + options.shutdownTimeoutMs;
+      options.connections.drain();
+      // A keep-alive connection that looks idle may have its next request waiting unread in the socket
+      // buffer; closing it now would cut that request off. Busy clients get one more response first, and
+      // it tells them to close.
+      await sleep(lastCall);
       logger.info({ timeoutMs: options.shutdownTimeoutMs }, 'no longer accepting connections; draining');
     },
     // stoppable's grace period: the default 1 s would cut slow requests short.
-    timeout: options.shutdownTimeoutMs,
-    onSignal: options.onShutdown,
+    timeout: options.shutdownTimeoutMs - lastCall,
+    // The server has closed its connections, but a handler whose client went away may still be running.
+    onSignal: async () => {
+      const idle = await options.connections.idle(Math.max(0, drainDeadline - Date.now()));
+      if (!idle) logger.warn('shutdown timeout: closing MongoDB while requests still run');
+      await options.onShutdown();
+    },
     onShutdown: () => {
       logger.info('shutdown complete');
       return Promise.resolve();

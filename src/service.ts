@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createApp, type App } from './app.ts';
 import type { Config, MongoSettings } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
+import { ConnectionDrain } from './http/connections.ts';
 import type { ServiceInfo } from './http/routes/service.ts';
 import { attachLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
@@ -35,8 +36,10 @@ export function createService(config: Config, mongo: MongoSettings, logger: Logg
     },
   });
   const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
-  const server = createServer(app.handler);
+  const connections = new ConnectionDrain();
+  const server = createServer(connections.listener(app.handle));
   attachLifecycle(server, {
+    connections,
     readiness: () => database.readiness(),
     onShutdown: async () => {
       await database.close();

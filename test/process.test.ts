@@ -51,7 +51,8 @@ test('SIGTERM: readiness fails at once, in-flight requests finish, new connectio
   t.is((await fetch(`${server.url}/healthz`)).status, 200, 'liveness holds: the process still serves');
   t.is((await send(server.url, 'GET', '/status')).status, 200, 'still serving during the delay');
 
-  await sleep(shutdownDelayMs + 300);
+  // The delay, then half a second of responses saying Connection: close, then the listener closes.
+  await sleep(shutdownDelayMs + 800);
   t.false(await canConnect(server.port), 'no new connections after the delay');
   slow.finish();
   t.regex(await slow.response, /^HTTP\/1\.1 201 /, 'the in-flight request completed');

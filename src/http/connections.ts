@@ -1,0 +1,90 @@
+// Keep-alive connections handled so that no request the server has started to read goes unanswered:
+// - a response sent before its request body was read (413, 415, 400...) says `Connection: close`, and the
+//   connection is closed without a reset (see lingeringClose);
+// - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
+//   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Context, Next } from 'koa';
+
+/** How long a closing connection keeps discarding what the client still sends. */
+const lingerMs = 2000;
+
+/** Koa middleware: a request whose body was not read to the end closes its connection after the response. */
+export async function closeIfBodyUnread(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
+}
+
+export class ConnectionDrain {
+  #draining = false;
+  #handlers = 0;
+  #whenIdle: (() => void)[] = [];
+  readonly #pending = new Set<ServerResponse>();
+  readonly #lingering = new WeakSet<Socket>();
+
+  /** Wraps the app's handler; `handle` settles once the app has finished with the request. */
+  listener(handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): RequestListener {
+    return (request, response) => {
+      // A request behind a `Connection: close` response, or on a connection the server has already ended
+      // (shutdown closes connections that look idle), can get no answer: the client sees the connection
+      // close without one and retries it elsewhere.
+      if (this.#lingering.has(request.socket) || request.socket.writableEnded) {
+        request.socket.destroy();
+        return;
+      }
+      if (this.#draining) response.setHeader('Connection', 'close');
+      this.#pending.add(response);
+      response.once('finish', () => {
+        this.#pending.delete(response);
+        // A client still sending its body would get a reset that can discard the response it has not read.
+        if (!request.complete) this.#linger(request);
+      });
+      response.once('close', () => this.#pending.delete(response));
+      this.#handlers += 1;
+      void handle(request, response).finally(() => {
+        this.#handlers -= 1;
+        if (this.#handlers === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
+      });
+    };
+  }
+
+  /** From now on every response, including those of requests in flight, asks the client to close. */
+  drain(): void {
+    this.#draining = true;
+    for (const response of this.#pending) if (!response.headersSent) response.setHeader('Connection', 'close');
+  }
+
+  /** Resolves once no handler runs any more, or after `timeoutMs`; true when idle. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    if (this.#handlers === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.#whenIdle.push(() => { resolve(true); }));
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => { resolve(false); }, timeoutMs)));
+    try {
+      return await Promise.race([idle, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * RFC 9112 §9.6: closing a connection outright while the client is still sending makes the kernel answer
+   * with a reset, which can discard the response before the client has read it. So: half-close after the
+   * response, keep discarding what arrives, and close when the client does or after lingerMs.
+   */
+  #linger(request: IncomingMessage): void {
+    const { socket } = request;
+    if (this.#lingering.has(socket)) return;
+    this.#lingering.add(socket);
+    // Node's own close-after-response (destroySoon) would destroy the socket as soon as its output is flushed.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the very function destroySoon registered
+    socket.removeListener('finish', socket.destroy);
+    if (!socket.writableEnded) socket.end();
+    const timer = setTimeout(() => socket.destroy(), lingerMs).unref();
+    socket.once('close', () => { clearTimeout(timer); });
+    socket.once('end', () => socket.destroy());
+    // A body parser that gave up (over the limit) leaves the request paused, which stops the socket too.
+    request.resume();
+  }
+}

@@ -1,0 +1,81 @@
+// Keep-alive connections after an early rejection: a request answered before its body was read (413,
+// 415, 400) must leave the connection usable, or close it cleanly after a complete response saying so.
+import test from 'ava';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { validPlayer } from './helpers/players.ts';
+import { RawConnection, type RawResponse } from './helpers/raw-http.ts';
+
+let api: TestApp;
+let port: number;
+
+test.before(async () => {
+  api = await startTestApp('connections', { env: { BODY_LIMIT_BYTES: '2048' } });
+  port = Number(new URL(api.url).port);
+});
+
+test.after.always(async () => {
+  await api.close();
+});
+
+/** Far larger than the limit and than the socket buffers, so the server cannot have read it all. */
+const hugeBody = Buffer.from(JSON.stringify(validPlayer('huge_body', { bio: 'x'.repeat(4 * 1024 * 1024) })));
+
+type Framing = 'chunked' | 'content-length';
+
+/**
+ * Sends `method path` with a huge JSON body while reading, then asks for /status on the same connection.
+ * Returns the first response and what became of the connection.
+ */
+async function rejectThenReuse(method: string, path: string, framing: Framing, contentType = 'application/json') {
+  const connection = await RawConnection.open(port);
+  try {
+    const framingHeader = framing === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${String(hugeBody.length)}`;
+    await connection.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\n${framingHeader}\r\n\r\n`);
+    const sending = framing === 'chunked' ? connection.writeChunked(hugeBody) : connection.write(hugeBody);
+    const first = await connection.response();
+    await sending;
+    let next: RawResponse | undefined;
+    if (first?.headers.connection !== 'close') {
+      await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      next = await connection.response();
+    } else {
+      await connection.closed;
+    }
+    return { first, next, error: connection.error?.code, endedByServer: connection.endedByServer };
+  } finally {
+    connection.destroy();
+  }
+}
+
+const cases: [string, string, string, number][] = [
+  ['over the body limit', 'POST', '/v1/players', 413],
+  ['with an invalid nick in the path', 'PUT', '/v1/players/no%20spaces', 400],
+  ['with a type that is not JSON', 'POST', '/v1/players', 415],
+];
+
+for (const [name, method, path, status] of cases) {
+  for (const framing of ['chunked', 'content-length'] as const) {
+    test(`a request ${name} (${framing}) gets its ${String(status)}, and its connection is reused or closed cleanly`, async (t) => {
+      const outcome = await rejectThenReuse(method, path, framing, status === 415 ? 'text/plain' : 'application/json');
+      t.is(outcome.first?.status, status);
+      t.is(outcome.first?.headers['content-type'], 'application/problem+json');
+      t.is(outcome.first?.body.length, Number(outcome.first?.headers['content-length']), 'the whole response arrived');
+      if (outcome.first?.headers.connection === 'close') {
+        t.true(outcome.endedByServer, 'the server closed with a FIN');
+        t.is(outcome.error, undefined, 'no reset');
+      } else {
+        t.is(outcome.next?.status, 200, 'the next request on the connection is answered');
+      }
+    });
+  }
+}
+
+test('a small rejected body that was read in full keeps the connection alive', async (t) => {
+  const connection = await RawConnection.open(port);
+  t.teardown(() => { connection.destroy(); });
+  const body = '{"nick": "x",';
+  await connection.write(`POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${String(body.length)}\r\n\r\n${body}`);
+  t.is((await connection.response())?.status, 400);
+  await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  t.is((await connection.response())?.status, 200);
+});
