@@ -22,6 +22,17 @@ export interface MongoSettings {
   readonly maxPoolSize: number | undefined;
 }
 
+/** The HTTP server's own limits: how long a client may take, and how many connections it may hold. */
+export interface HttpServerSettings {
+  /** Time to receive a whole request (headers and body). */
+  readonly requestTimeoutMs: number;
+  /** Time to receive the request headers. */
+  readonly headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -29,6 +40,7 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly http: HttpServerSettings;
   /** undefined: no MongoDB was configured, so main.ts starts an embedded one (development only). */
   readonly mongo: MongoSettings | undefined;
   /** Data folder of that embedded MongoDB. */
@@ -51,6 +63,12 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
   SHUTDOWN_DELAY_MS: wholeNumber(0, 120_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(10_000),
+  // Longer than the 60 s upstream keep-alive of ingress-nginx and AKS app routing, so the proxy, not the
+  // server, closes idle connections and never sends a request on one the server is closing.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(100, 600_000).default(65_000),
+  HTTP_MAX_CONNECTIONS: wholeNumber(1, 1_000_000).default(1000),
   MONGODB_URI: z
     .string()
     .trim()
@@ -98,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: httpServerSettings(e),
     mongo: mongoSettings(e),
     embeddedMongoDir: e.EMBEDDED_MONGODB_DIR,
   };
@@ -106,6 +125,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 /** Kubernetes and shells often pass unset values as empty strings; treat them as unset. */
 function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+function httpServerSettings(e: Env): HttpServerSettings {
+  // Node refuses a headers timeout longer than the request timeout.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) throw new ConfigError('invalid HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  return {
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+  };
 }
 
 function mongoSettings(e: Env): MongoSettings | undefined {

@@ -37,7 +37,18 @@ export function createService(config: Config, mongo: MongoSettings, logger: Logg
   });
   const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
   const connections = new ConnectionDrain();
-  const server = createServer(connections.listener(app.handle));
+  const { http } = config;
+  const server = createServer(
+    {
+      requestTimeout: http.requestTimeoutMs,
+      headersTimeout: http.headersTimeoutMs,
+      keepAliveTimeout: http.keepAliveTimeoutMs,
+      // How often Node enforces the two timeouts above (default 30 s, far coarser than they are).
+      connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs / 2),
+    },
+    connections.listener(app.handle),
+  );
+  server.maxConnections = http.maxConnections;
   attachLifecycle(server, {
     connections,
     readiness: () => database.readiness(),

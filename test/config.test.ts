@@ -40,6 +40,8 @@ for (const [name, value] of [
   ['MONGODB_HOST', 'db.example.com:port'],
   ['MONGODB_TLS', 'yes'],
   ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '0'],
+  ['HTTP_MAX_CONNECTIONS', '0'],
+  ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
 ] as const) {
   test(`a bad ${name} (${value}) is one line naming it`, (t) => {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
@@ -47,6 +49,11 @@ for (const [name, value] of [
     t.false(error.message.includes('\n'));
   });
 }
+
+test('a headers timeout longer than the request timeout is one line naming it', (t) => {
+  const error = t.throws(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }), { instanceOf: ConfigError });
+  t.regex(error.message, /^invalid HTTP_HEADERS_TIMEOUT_MS: /);
+});
 
 test('host settings build a URI without credentials; auth goes through driver options', (t) => {
   const mongo = loadConfig({ MONGODB_HOST: 'mongo-0.mongo,mongo-1.mongo:27018', MONGODB_DATABASE: 'games', MONGODB_USERNAME: 'app', MONGODB_PASSWORD: 'p@ss:w/rd%41', MONGODB_REPLICA_SET: 'rs0' }).mongo;

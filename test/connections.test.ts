@@ -79,3 +79,42 @@ test('a small rejected body that was read in full keeps the connection alive', a
   await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   t.is((await connection.response())?.status, 200);
 });
+
+test('clients that trickle their headers or body are disconnected within the configured timeouts; connections are capped', async (t) => {
+  const limited = await startTestApp('connections_timeouts', {
+    env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '3' },
+  });
+  t.teardown(() => limited.close());
+  const limitedPort = Number(new URL(limited.url).port);
+
+  /** Sends `head` at once, then one byte of `trickle` every 100 ms; resolves with when the server closed. */
+  async function trickle(head: string, trickled: string): Promise<{ closedAfterMs: number; response: RawResponse | undefined }> {
+    const connection = await RawConnection.open(limitedPort);
+    const started = Date.now();
+    await connection.write(head);
+    const timer = setInterval(() => { void connection.write(trickled); }, 100);
+    try {
+      const response = await connection.response();
+      await connection.closed;
+      return { closedAfterMs: Date.now() - started, response };
+    } finally {
+      clearInterval(timer);
+      connection.destroy();
+    }
+  }
+
+  const slowHeaders = await trickle('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X');
+  t.true(slowHeaders.closedAfterMs >= 1000 && slowHeaders.closedAfterMs < 2500, `headers: closed after ${String(slowHeaders.closedAfterMs)} ms`);
+  t.is(slowHeaders.response?.status, 408);
+
+  const slowBody = await trickle('POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', ' ');
+  t.true(slowBody.closedAfterMs >= 2000 && slowBody.closedAfterMs < 3500, `body: closed after ${String(slowBody.closedAfterMs)} ms`);
+
+  const open = await Promise.all([1, 2, 3].map(() => RawConnection.open(limitedPort)));
+  const extra = await RawConnection.open(limitedPort);
+  t.teardown(() => { for (const connection of [...open, extra]) connection.destroy(); });
+  await extra.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  t.is(await extra.response(), undefined, 'a connection over the cap is closed unanswered');
+  await open[0]?.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  t.is((await open[0]?.response())?.status, 200, 'connections under the cap are served');
+});
