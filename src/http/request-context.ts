@@ -19,21 +19,18 @@ export function requestContext(logger: Logger) {
     const requestId = acceptableRequestId.test(offered) ? offered : randomUUID();
     const state = ctx.state as RequestState;
     state.requestId = requestId;
-    state.log = logger.child({ requestId });
+    // Made on first use: most requests never log through it, and a pino child per request is not free.
+    let log: Logger | undefined;
+    Object.defineProperty(state, 'log', { get: () => (log ??= logger.child({ requestId })), enumerable: true });
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
     } finally {
-      state.log.info(
-        {
-          method: ctx.method,
-          route: routeOf(ctx),
-          path: ctx.path,
-          status: ctx.status,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
+      // Gathered only when the line will be written (not under LOG_LEVEL=warn and above).
+      if (logger.isLevelEnabled('info')) {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        logger.info({ requestId, method: ctx.method, route: routeOf(ctx), path: ctx.path, status: ctx.status, durationMs }, 'request');
+      }
     }
   };
 }

@@ -54,8 +54,9 @@ export function defineRoute<P extends z.ZodType = None, Q extends z.ZodType = No
 export function registerRoutes(router: Router, routes: readonly RouteSpec[], parseBody: Middleware): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      const params = parse(ctx, route.params ?? none, ctx.params, 'path');
-      const query = parse(ctx, route.query ?? none, ctx.query, 'query');
+      // A route without parameters skips validation when there are none to check, as on most requests.
+      const params = route.params === undefined ? {} : parse(ctx, route.params, ctx.params, 'path');
+      const query = route.query === undefined && ctx.querystring === '' ? {} : parse(ctx, route.query ?? none, ctx.query, 'query');
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);

@@ -89,7 +89,7 @@ export const playerIndexes: readonly IndexDescription[] = [
 const optionalFields = ['bio', 'contact'] as const;
 
 /** Everything but the derived search fields; _id, incarnation and version make the revision. */
-const projection = {
+export const projection = {
   gameKeys: 0,
   competitiveGameKeys: 0,
   casualGameKeys: 0,
