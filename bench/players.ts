@@ -3,11 +3,13 @@
 // processes on loopback, against the same database and data in MONGODB_URI; autocannon, as a third
 // process, drives each. Reports each scenario as playerfinder / bare, the server's memory, and whether
 // the README targets hold.
-//   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench [-- --seconds 10 --connections 32 --players 2000]
-import { spawn } from 'node:child_process';
+//   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench [-- --seconds 10 --connections 32 --players 2000 --rounds 3]
+// With --image TAG the service runs as that container image instead, with --memory (default 512m, the
+// chart's limit) as its memory limit, on the host network; its RSS is reported idle and after the load.
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { waitForStatus } from '../test/helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from '../test/helpers/mongo.ts';
@@ -21,11 +23,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     players: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
+    image: { type: 'string' },
+    memory: { type: 'string', default: '512m' },
   },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const playerCount = Number(values.players);
+const rounds = Number(values.rounds);
 
 /** The README's targets: how close the service comes to its bare stack, and its memory. */
 const targets = { rssMiB: 320 };
@@ -88,11 +94,49 @@ async function startBareServer(mongoUri: string): Promise<{ url: string; stop: (
   };
 }
 
+interface Service {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** The built server as a child process. */
+async function startLocal(env: Record<string, string>): Promise<Service> {
+  const server = await startServerProcess(env);
+  return {
+    url: server.url,
+    stop: async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    },
+  };
+}
+
+const docker = async (...args: string[]) => (await promisify(execFile)('docker', args)).stdout.trim();
+
+/** The container image, as the chart runs it: with a memory limit, so V8 sizes its heap from it. */
+async function startContainer(image: string, memory: string, env: Record<string, string>): Promise<Service> {
+  const id = await docker('run', '-d', '--rm', '--network', 'host', '--memory', memory, ...Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]), image);
+  return {
+    url: `http://127.0.0.1:${env.PORT ?? ''}`,
+    stop: async () => {
+      await docker('stop', id);
+    },
+  };
+}
+
+async function rssMiB(url: string): Promise<{ rss: number; heapUsed: number }> {
+  const metrics = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const mebibytes = (name: string) => Math.round((metrics.find((sample) => sample.name === name)?.value ?? Number.NaN) / 2 ** 20);
+  return { rss: mebibytes('process_resident_memory_bytes'), heapUsed: mebibytes('nodejs_heap_size_used_bytes') };
+}
+
 const databaseName = uniqueDatabaseName('bench');
 const mongoUri = await databaseUri(databaseName);
 // Request logs off: the load generator reading them through a pipe would become the bottleneck.
-const api = await startServerProcess({ MONGODB_URI: mongoUri, SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', PORT: String(await freePort()) });
+const serviceEnv = { MONGODB_URI: mongoUri, SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', PORT: String(await freePort()) };
+const api = values.image === undefined ? await startLocal(serviceEnv) : await startContainer(values.image, values.memory, serviceEnv);
 await waitForStatus(`${api.url}/readyz`, 200);
+const idle = await rssMiB(api.url);
 for (let index = 0; index < playerCount; index += 50) {
   await Promise.all(
     Array.from({ length: Math.min(50, playerCount - index) }, (_, offset) =>
@@ -104,9 +148,20 @@ const bare = await startBareServer(mongoUri);
 
 const rows = [];
 let ratiosMet = true;
+/** The better of `rounds` alternating runs: on a shared machine, the least disturbed one. */
+async function bestOf(urls: readonly [string, string]): Promise<[Load, Load]> {
+  let best: [Load, Load] | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const [service, baseline] = [await load(urls[0]), await load(urls[1])];
+    best = best === undefined ? [service, baseline] : [faster(best[0], service), faster(best[1], baseline)];
+  }
+  if (best === undefined) throw new Error('--rounds must be at least 1');
+  return best;
+}
+const faster = (a: Load, b: Load) => (b.perSecond > a.perSecond ? b : a);
+
 for (const scenario of scenarios) {
-  const service = await load(api.url + scenario.path);
-  const baseline = await load(bare.url + scenario.path);
+  const [service, baseline] = await bestOf([api.url + scenario.path, bare.url + scenario.path]);
   const ratio = Math.round((service.perSecond / baseline.perSecond) * 100) / 100;
   if (ratio < scenario.minRatio) ratiosMet = false;
   rows.push({
@@ -121,19 +176,17 @@ for (const scenario of scenarios) {
     target: `>= ${String(scenario.minRatio)}`,
   });
 }
-const metrics = parseExposition(await (await fetch(`${api.url}/metrics`)).text());
-const mebibytes = (name: string) => Math.round((metrics.find((sample) => sample.name === name)?.value ?? Number.NaN) / 2 ** 20);
-const rssMiB = mebibytes('process_resident_memory_bytes');
-const heapMiB = mebibytes('nodejs_heap_size_used_bytes');
+const loaded = await rssMiB(api.url);
 await bare.stop();
-api.child.kill('SIGTERM');
-await api.exited;
+await api.stop();
 const client = new MongoClient(mongoUri);
 await client.db(databaseName).dropDatabase();
 await client.close();
 
 console.table(rows);
-console.log(`server after the run: RSS ${String(rssMiB)} MiB, heap used ${String(heapMiB)} MiB; ${String(playerCount)} players seeded; ${String(connections)} keep-alive connections, ${String(seconds)} s per scenario`);
-const met = ratiosMet && rssMiB <= targets.rssMiB && rows.every((row) => row.failures === 0);
+const where = values.image === undefined ? 'process' : `image ${values.image}, --memory ${values.memory}`;
+console.log(`server (${where}): RSS ${String(idle.rss)} MiB idle, ${String(loaded.rss)} MiB after the load (heap used ${String(loaded.heapUsed)} MiB)`);
+console.log(`${String(playerCount)} players seeded; ${String(connections)} keep-alive connections, ${String(seconds)} s per scenario`);
+const met = ratiosMet && loaded.rss <= targets.rssMiB && rows.every((row) => row.failures === 0);
 console.log(`targets (ratios as listed, server RSS <= ${String(targets.rssMiB)} MiB, no failures): ${met ? 'met' : 'NOT met'}`);
 process.exitCode = met ? 0 : 1;
