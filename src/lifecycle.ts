@@ -49,6 +49,7 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       await sleep(options.shutdownDelayMs);
       drainDeadline = Date.now() + options.shutdownTimeoutMs;
       options.connections.drain();
+      logger.info('draining: every response now says Connection: close');
       // A keep-alive connection that looks idle may have its next request waiting unread in the socket
       // buffer; closing it now would cut that request off. Busy clients get one more response first, and
       // it tells them to close.

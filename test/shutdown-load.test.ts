@@ -13,6 +13,7 @@ const shutdownDelayMs = 1000;
 
 interface Answered {
   readonly kind: 'answered';
+  readonly sentAt: number;
   readonly status: number;
   /** The response said Connection: close. */
   readonly closing: boolean;
@@ -33,12 +34,13 @@ const answeredIds = new Set<string>();
 /** One GET on the agent's keep-alive connection (a new one if the last said Connection: close). */
 function get(url: string, agent: Agent): Promise<Outcome> {
   const id = `load-${String(requestCount++)}`;
+  const sentAt = Date.now();
   return new Promise((resolve) => {
     const sent = request(url, { agent, headers: { 'X-Request-Id': id } }, (response) => {
       response.resume();
       response.on('end', () => {
         answeredIds.add(id);
-        resolve({ kind: 'answered', status: response.statusCode ?? 0, closing: response.headers.connection === 'close', at: Date.now() });
+        resolve({ kind: 'answered', sentAt, status: response.statusCode ?? 0, closing: response.headers.connection === 'close', at: Date.now() });
       });
     });
     const fail = (error: NodeJS.ErrnoException) => { resolve({ kind: 'failed', code: error.code ?? error.message, reused: sent.reusedSocket, at: Date.now() }); };
@@ -93,9 +95,12 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
   t.deepEqual(cutOff, [], 'no request cut off a keep-alive connection');
   t.deepEqual(handled.filter((line) => !answeredIds.has(String(line.requestId))), [], 'every request the server handled reached its client');
   t.true(answered.every((outcome) => outcome.status === 200), 'every answer is a 200');
-  const drainedAt = signalledAt + shutdownDelayMs;
+  const drainLine = server.logs.find((line) => String(line.msg).startsWith('draining'));
+  const drainedAt = Date.parse(String(drainLine?.time));
+  t.true(drainedAt - signalledAt >= shutdownDelayMs, 'draining began after the delay');
   t.true(answered.some((outcome) => outcome.at > signalledAt && outcome.at < drainedAt), 'served during the delay');
-  const afterDelay = answered.filter((outcome) => outcome.at > drainedAt + 100);
+  // Sent once draining had begun, so read by the server after it: each answer must tell the client to close.
+  const afterDelay = answered.filter((outcome) => outcome.sentAt > drainedAt);
   t.true(afterDelay.length > 0, 'load went on past the delay');
   t.true(afterDelay.every((outcome) => outcome.closing), 'after the delay every response says Connection: close');
   t.false(server.logs.some((line) => line.level === 'error'), 'no request failed on the server (e.g. MongoDB closed under a handler)');
