@@ -145,6 +145,30 @@ true
 {{- join "," $hosts -}}
 {{- end }}
 
+{{/* Where the MongoDB pods mount the root and app passwords (the Secret as files). */}}
+{{- define "playerfinder.mongodb.credentialsDir" -}}
+/var/run/secrets/mongodb
+{{- end }}
+
+{{/* Environment of files/mongodb/create-app-user.js, for mongod (initdb) and the bootstrap sidecar alike. */}}
+{{- define "playerfinder.mongodb.appUserEnv" -}}
+- name: PLAYERFINDER_DATABASE
+  value: {{ .Values.database.name | quote }}
+- name: PLAYERFINDER_USERNAME
+  value: {{ .Values.auth.username | quote }}
+- name: PLAYERFINDER_PASSWORD_FILE
+  value: {{ include "playerfinder.mongodb.credentialsDir" . }}/mongodb-password
+{{- end }}
+
+{{/*
+mongod readiness, run by `mongosh --quiet --eval`: hello answers isWritablePrimary or secondary only on a
+member that can serve (a standalone reports isWritablePrimary true); an uninitialised, STARTUP2 or
+RECOVERING member reports neither.
+*/}}
+{{- define "playerfinder.mongodb.readinessCheck" -}}
+const hello = db.adminCommand({ hello: 1 }); if (!hello.isWritablePrimary && !hello.secondary) { print(`not ready: ${hello.info ?? 'neither primary nor secondary'}`); quit(1); }
+{{- end }}
+
 {{/* MONGODB_HOST for the API: every member for a replica set, else the client Service. */}}
 {{- define "playerfinder.mongodb.apiHosts" -}}
 {{- if include "playerfinder.mongodb.isReplicaSet" . -}}
@@ -191,6 +215,39 @@ The result is memoized in .Values so the Secret and the checksum annotations see
 {{- end -}}
 {{- end }}
 
+{{/*
+Ingress value problems, as a YAML list: an enabled Ingress needs TLS (personal data), and routes only the
+API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes).
+*/}}
+{{- define "playerfinder.ingress.problems" -}}
+{{- $ingress := .Values.ingress -}}
+{{- $problems := list -}}
+{{- if $ingress.enabled -}}
+{{- if and (not $ingress.tls) (not $ingress.allowPlainHttp) -}}
+{{- $problems = append $problems "ingress.enabled without ingress.tls would carry players' personal data in clear text: add ingress.tls and a certificate source (chart README \"Ingress\"), or set ingress.allowPlainHttp=true on a local cluster" -}}
+{{- end -}}
+{{- if not $ingress.exposeInternalPaths -}}
+{{- range $host := $ingress.hosts -}}
+{{- range $host.paths -}}
+{{- $path := .path -}}
+{{- $pathType := .pathType -}}
+{{- $prefix := printf "%s/" (trimSuffix "/" $path) -}}
+{{- $exposed := list -}}
+{{- range $internal := list "/metrics" "/openapi.json" "/healthz" "/readyz" -}}
+{{- if or (eq $path $internal) (and (ne $pathType "Exact") (hasPrefix $prefix $internal)) -}}
+{{- $exposed = append $exposed $internal -}}
+{{- end -}}
+{{- end -}}
+{{- if $exposed -}}
+{{- $problems = append $problems (printf "ingress path %s (%s) on %s would publish %s: route only the API paths (/v1 Prefix, /status Exact), or set ingress.exposeInternalPaths=true" $path $pathType $host.host (join ", " $exposed)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $problems -}}
+{{- end }}
+
 {{/* All value checks that the schema cannot express, reported together in one failure. */}}
 {{- define "playerfinder.validateValues" -}}
 {{- $messages := list -}}
@@ -205,6 +262,7 @@ The result is memoized in .Values so the Secret and the checksum annotations see
 {{- if lt (int .Values.shutdown.delayMs) (int $drainMs) -}}
 {{- $messages = append $messages (printf "shutdown.delayMs=%d is shorter than readiness periodSeconds x failureThreshold (%d ms): pods would stop serving before endpoints drop them" (int .Values.shutdown.delayMs) (int $drainMs)) -}}
 {{- end -}}
+{{- $messages = concat $messages (include "playerfinder.ingress.problems" . | fromYamlArray) -}}
 {{- $image := include "playerfinder.image" . -}}
 {{- if or (hasSuffix ":latest" $image) (contains ":latest@" $image) (eq .Values.mongodb.image.tag "latest") -}}
 {{- $messages = append $messages "image tags must be explicit versions, not latest" -}}

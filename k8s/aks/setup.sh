@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates an AKS cluster with an attached ACR and the app routing add-on, then builds, pushes and installs
+# Creates an AKS cluster with an attached ACR and the app routing add-on, imports the mongo image, creates the
+# zone-redundant disk class and a Key Vault certificate for the Ingress, then builds, pushes and installs
 # playerfinder. Step by step explanation: k8s/aks/README.md. Override any variable from the environment.
 set -euo pipefail
 
@@ -10,10 +11,14 @@ CLUSTER_NAME="${CLUSTER_NAME:-playerfinder-aks}"
 NODE_COUNT="${NODE_COUNT:-3}"
 NODE_VM_SIZE="${NODE_VM_SIZE:-Standard_D2s_v5}"
 NAMESPACE="${NAMESPACE:-playerfinder}"
-DEPLOY_WITH="${DEPLOY_WITH:-skaffold}"            # skaffold | helm
+KEYVAULT_NAME="${KEYVAULT_NAME:-playerfinderkv$RANDOM}"   # globally unique, 3-24 alphanumerics and dashes
+INGRESS_HOST="${INGRESS_HOST:-playerfinder.example.com}"
+TLS_PFX="${TLS_PFX:-}"                            # certificate for INGRESS_HOST (PFX); empty: a self-signed one
+DEPLOY_WITH="${DEPLOY_WITH:-skaffold}"            # how the image is built: skaffold | docker; helm installs it either way
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
+MONGO_TAG="${MONGO_TAG:-$(sed -n 's/^    tag: "\(.*\)"$/\1/p' chart/values.yaml)}"
 
 echo "==> resource group $RESOURCE_GROUP ($LOCATION)"
 az group create --name "$RESOURCE_GROUP" --location "$LOCATION" --output none
@@ -45,22 +50,54 @@ az acr login --name "$ACR_NAME"
 echo "==> check that the cluster can pull from the registry"
 az aks check-acr --resource-group "$RESOURCE_GROUP" --name "$CLUSTER_NAME" --acr "$ACR_SERVER"
 
+echo "==> mongo:$MONGO_TAG imported into the registry (no anonymous Docker Hub pulls from the nodes)"
+az acr import --name "$ACR_NAME" --source "docker.io/library/mongo:$MONGO_TAG" --image "mongo:$MONGO_TAG" --force
+
+echo "==> zone-redundant disk class for the MongoDB members"
+kubectl apply -f k8s/aks/storageclass-zrs.yaml
+
+echo "==> Key Vault $KEYVAULT_NAME with the Ingress certificate, attached to the app routing add-on"
+az keyvault create --resource-group "$RESOURCE_GROUP" --name "$KEYVAULT_NAME" --location "$LOCATION" --enable-rbac-authorization true --output none
+if [ -n "$TLS_PFX" ]; then
+  az keyvault certificate import --vault-name "$KEYVAULT_NAME" --name playerfinder --file "$TLS_PFX" --output none
+else
+  echo "    no TLS_PFX: creating a self-signed certificate for $INGRESS_HOST (browsers will warn)"
+  az keyvault certificate get-default-policy \
+    | sed "s/CN=CLIGetDefaultPolicy/CN=$INGRESS_HOST/" > "${TMPDIR:-/tmp}/playerfinder-cert-policy.json"
+  az keyvault certificate create --vault-name "$KEYVAULT_NAME" --name playerfinder \
+    --policy "@${TMPDIR:-/tmp}/playerfinder-cert-policy.json" --output none
+fi
+az aks approuting update --resource-group "$RESOURCE_GROUP" --name "$CLUSTER_NAME" --enable-kv \
+  --attach-kv "$(az keyvault show --name "$KEYVAULT_NAME" --query id --output tsv)"
+CERT_URI="$(az keyvault certificate show --vault-name "$KEYVAULT_NAME" --name playerfinder --query id --output tsv)"
+chart_settings=(
+  --set "mongodb.image.repository=$ACR_SERVER/mongo"
+  --set-string "ingress.annotations.kubernetes\.azure\.com/tls-cert-keyvault-uri=$CERT_URI"
+  --set "ingress.hosts[0].host=$INGRESS_HOST"
+  --set "ingress.tls[0].secretName=keyvault-playerfinder"
+  --set "ingress.tls[0].hosts[0]=$INGRESS_HOST"
+)
+
 kubectl create namespace "$NAMESPACE" --dry-run=client --output yaml | kubectl apply -f -
 
 if [ "$DEPLOY_WITH" = skaffold ]; then
-  echo "==> build (linux/amd64), push and deploy with skaffold"
-  skaffold run --profile aks --default-repo "$ACR_SERVER" --namespace "$NAMESPACE"
+  echo "==> build (linux/amd64) and push with skaffold"
+  image="$(skaffold build --profile aks --default-repo "$ACR_SERVER" --quiet --output '{{range .Builds}}{{.Tag}}{{end}}')"
+  tag="${image#*/playerfinder:}"   # tag@digest, which the chart splits
 else
-  echo "==> build and push with docker, install with helm"
+  echo "==> build and push with docker"
   tag="$(git rev-parse --short HEAD 2>/dev/null || date +%Y%m%d%H%M%S)"
   docker buildx build --platform linux/amd64 --tag "$ACR_SERVER/playerfinder:$tag" --push .
-  helm upgrade --install playerfinder ./chart \
-    --namespace "$NAMESPACE" \
-    --values chart/values-aks.yaml \
-    --set image.repository="$ACR_SERVER/playerfinder" \
-    --set image.tag="$tag" \
-    --wait --timeout 10m
 fi
+
+echo "==> install with helm (waits until the MongoDB replica set has formed)"
+helm upgrade --install playerfinder ./chart \
+  --namespace "$NAMESPACE" \
+  --values chart/values-aks.yaml \
+  --set image.repository="$ACR_SERVER/playerfinder" \
+  --set image.tag="$tag" \
+  "${chart_settings[@]}" \
+  --wait --timeout 15m
 
 helm test playerfinder --namespace "$NAMESPACE"
 kubectl --namespace "$NAMESPACE" get ingress,pods,pvc

@@ -131,15 +131,51 @@ for (const helm of helms()) {
     t.deepEqual(spec?.endpoints.map((e) => [e.port, e.path]), [['http', '/metrics']]);
   });
 
-  test(title('AKS values: app routing Ingress to the API Service port http'), async (t) => {
+  test(title('AKS values: app routing Ingress with TLS from Key Vault to the API Service port http'), async (t) => {
     const manifests = await renderScenario(helm, 'aks');
     const ingress = one(manifests, 'Ingress', names.api);
     t.is(ingress.spec?.ingressClassName, 'webapprouting.kubernetes.azure.com');
     const backends = (ingress.spec?.rules ?? []).flatMap((r) => r.http?.paths.map((p) => p.backend.service) ?? []);
     t.true(backends.length > 0);
     for (const backend of backends) t.deepEqual(backend, { name: names.api, port: { name: 'http' } });
+    // The app routing add-on syncs the Key Vault certificate named by the annotation into keyvault-<Ingress name>.
+    t.regex(ingress.metadata?.annotations?.['kubernetes.azure.com/tls-cert-keyvault-uri'] ?? '', /^https:\/\/[^/]+\.vault\.azure\.net\/certificates\//);
+    t.deepEqual(ingress.spec?.tls, [{ secretName: `keyvault-${ingress.metadata?.name ?? ''}`, hosts: (ingress.spec?.rules ?? []).map((r) => r.host) }]);
     t.is(apiContainer(manifests).image, 'myregistry.azurecr.io/playerfinder:1.0.0');
     t.true((one(manifests, 'HorizontalPodAutoscaler', names.api).spec.minReplicas ?? 0) >= 2);
+  });
+
+  for (const scenario of ['aks', 'kind'] as const) {
+    test(title(`${scenario} values: the Ingress routes the API paths only, never /metrics, /openapi.json or the probes`), async (t) => {
+      const ingress = one(await renderScenario(helm, scenario), 'Ingress', names.api);
+      const routes = (request: string) =>
+        (ingress.spec?.rules ?? []).some((rule) =>
+          (rule.http?.paths ?? []).some((p) => (p.pathType === 'Exact' ? request === p.path : request === p.path || request.startsWith(`${(p.path ?? '').replace(/\/$/, '')}/`))),
+        );
+      for (const request of ['/v1/players', '/v1/players/ada_l', '/v1/games', '/status']) t.true(routes(request), request);
+      for (const request of ['/metrics', '/openapi.json', '/healthz', '/readyz', '/']) t.false(routes(request), request);
+    });
+  }
+
+  test(title('an enabled Ingress without TLS is refused unless plain HTTP is allowed explicitly'), async (t) => {
+    t.regex(await renderFails(helm, { set: ['ingress.enabled=true'] }), /ingress\.enabled without ingress\.tls would carry players' personal data in clear text/);
+    const allowed = await render(helm, { set: ['ingress.enabled=true', 'ingress.allowPlainHttp=true'] });
+    t.is(one(allowed, 'Ingress', names.api).spec?.tls, undefined);
+    const withTls = await render(helm, { set: ['ingress.enabled=true', 'ingress.tls[0].secretName=pf-tls', 'ingress.tls[0].hosts[0]=playerfinder.local'] });
+    t.deepEqual(one(withTls, 'Ingress', names.api).spec?.tls, [{ secretName: 'pf-tls', hosts: ['playerfinder.local'] }]);
+    t.true(one(await renderScenario(helm, 'kind'), 'Ingress', names.api).metadata !== undefined, 'kind allows plain HTTP on the local machine');
+  });
+
+  test(title('an Ingress path that would publish /metrics, /openapi.json or the probes is refused unless allowed'), async (t) => {
+    const tls = ['ingress.enabled=true', 'ingress.tls[0].secretName=pf-tls', 'ingress.hosts[0].host=pf.example.com'];
+    const path = (p: string, type: string) => [...tls, `ingress.hosts[0].paths[0].path=${p}`, `ingress.hosts[0].paths[0].pathType=${type}`];
+    t.regex(await renderFails(helm, { set: path('/', 'Prefix') }), /ingress path \/ \(Prefix\) on pf\.example\.com would publish \/metrics, \/openapi\.json, \/healthz, \/readyz/);
+    t.regex(await renderFails(helm, { set: path('/metrics', 'Exact') }), /would publish \/metrics:/);
+    t.regex(await renderFails(helm, { set: path('/', 'ImplementationSpecific') }), /would publish \/metrics/);
+    await render(helm, { set: path('/', 'Exact') });
+    await render(helm, { set: path('/metricsx', 'Prefix') });
+    const allowed = await render(helm, { set: [...path('/', 'Prefix'), 'ingress.exposeInternalPaths=true'] });
+    t.is(one(allowed, 'Ingress', names.api).spec?.rules?.[0]?.http?.paths[0]?.path, '/');
   });
 
   test(title('kind values: one small replica'), async (t) => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parse } from 'yaml';
-import { chartDir } from './render.ts';
+import { chartDir, repoRoot } from './render.ts';
 
 const valuesText = readFileSync(path.join(chartDir, 'values.yaml'), 'utf8');
 const params = [...valuesText.matchAll(/^\s*## @param (\S+) \S/gm)].map((m) => m[1] ?? '');
@@ -25,4 +25,13 @@ test('every values key is covered by an @param (itself or an enclosing key), and
 test('the README parameter table lists every @param', (t) => {
   t.true(params.length > 50);
   t.deepEqual(params.filter((param) => !readme.includes(`| \`${param}\` |`)), []);
+});
+
+test('the documented `az acr import` of the mongo image names the tag the chart pins', (t) => {
+  const tag = (parse(valuesText) as { mongodb: { image: { tag: string } } }).mongodb.image.tag;
+  for (const file of ['README.md', 'k8s/aks/README.md']) {
+    const imports = [...readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/az acr import [^\n]*--source docker\.io\/library\/mongo:(\S+) --image mongo:(\S+)/g)];
+    t.true(imports.length > 0, file);
+    for (const [, source, image] of imports) t.deepEqual([source, image], [tag, tag], file);
+  }
 });

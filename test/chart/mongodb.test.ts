@@ -8,7 +8,8 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import test from 'ava';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { allOf, helms, names, namespace, one, render, renderScenario, workloadContainer, workloadPod } from './render.ts';
+import { parse } from 'yaml';
+import { allOf, helms, names, namespace, one, render, renderScenario, repoRoot, workloadContainer, workloadPod } from './render.ts';
 import type { Manifest } from './render.ts';
 import { mebibytes, selects } from './kube.ts';
 import { findCommand, toolAvailable } from '../helpers/tools.ts';
@@ -80,14 +81,18 @@ for (const helm of helms()) {
     t.is(statefulSet(manifests).spec?.serviceName, names.headless);
   });
 
-  test(title('probes: mongosh ping readiness with timeout >= 5 s, TCP liveness on 27017'), async (t) => {
-    for (const scenario of ['defaults', 'kind', 'aks'] as const) {
+  test(title('probes: mongosh hello readiness (run against scripted members in mongodb-scripts.test.ts) with timeout >= 5 s, TCP liveness on 27017'), async (t) => {
+    const commands = new Set<string>();
+    for (const scenario of ['defaults', 'kind', 'aks', 'replicaSet'] as const) {
       const container = mongod(await renderScenario(helm, scenario));
-      t.deepEqual(container.readinessProbe?.exec?.command, ['mongosh', '--quiet', '--eval', 'db.adminCommand("ping")'], scenario);
+      const command = container.readinessProbe?.exec?.command ?? [];
+      t.deepEqual(command.slice(0, 3), ['mongosh', '--quiet', '--eval'], scenario);
+      commands.add(command.join(' '));
       t.true((container.readinessProbe?.timeoutSeconds ?? 1) >= 5, scenario);
       t.is(container.livenessProbe?.tcpSocket?.port, 'mongodb');
       t.is(container.ports?.find((p) => p.name === 'mongodb')?.containerPort, 27017);
     }
+    t.is(commands.size, 1, 'one readiness rule for standalone and replica-set members');
   });
 
   test(title('runs as 999 with fsGroup 999 and writable /data/db and /tmp on a read-only root'), async (t) => {
@@ -100,14 +105,18 @@ for (const helm of helms()) {
     t.true(mongod(manifests).securityContext?.readOnlyRootFilesystem);
   });
 
-  test(title('storage: cluster default class when empty, managed-csi on AKS, size from values'), async (t) => {
+  test(title('storage: cluster default class when empty, zone-redundant managed-csi-zrs on AKS, size from values'), async (t) => {
     const claim = (manifests: readonly Manifest[]) => statefulSet(manifests).spec?.volumeClaimTemplates?.[0];
     const defaults = claim(await renderScenario(helm, 'defaults'));
     t.is(defaults?.metadata?.name, 'data');
     t.false(defaults?.spec !== undefined && 'storageClassName' in defaults.spec, 'an empty storageClassName would disable dynamic provisioning');
     t.is(defaults?.spec?.resources?.requests?.storage, '8Gi');
     const aks = claim(await renderScenario(helm, 'aks'));
-    t.is(aks?.spec?.storageClassName, 'managed-csi');
+    t.is(aks?.spec?.storageClassName, 'managed-csi-zrs');
+    const zrs = parse(readFileSync(path.join(repoRoot, 'k8s/aks/storageclass-zrs.yaml'), 'utf8')) as { metadata: { name: string }; provisioner: string; parameters: { skuName: string } };
+    t.is(aks?.spec?.storageClassName, zrs.metadata.name, 'the AKS class is the one k8s/aks defines');
+    t.is(zrs.provisioner, 'disk.csi.azure.com');
+    t.regex(zrs.parameters.skuName, /_ZRS$/, 'zone-redundant: a member can be rescheduled into any zone');
     t.is(aks?.spec?.resources?.requests?.storage, '32Gi');
   });
 
@@ -128,7 +137,7 @@ for (const helm of helms()) {
     const config = one(manifests, 'ConfigMap', names.api).data ?? {};
     t.is(config.MONGODB_HOST, memberHosts.join(','));
     t.is(config.MONGODB_REPLICA_SET, 'rs0');
-    const sidecar = workloadContainer(manifests, 'mongodb', 'replset-bootstrap');
+    const sidecar = workloadContainer(manifests, 'mongodb', 'bootstrap');
     const env = Object.fromEntries((sidecar.env ?? []).map((e) => [e.name, e.value]));
     t.is(env.MEMBERS, memberHosts.join(','));
     t.is(env.REPLICA_SET_NAME, 'rs0');
@@ -136,19 +145,14 @@ for (const helm of helms()) {
     t.is(one(manifests, 'PodDisruptionBudget', names.mongodb).spec?.maxUnavailable, 1);
   });
 
-  test(title('replica set: the bootstrap runs from pod 0 only and initiates only an uninitialised set'), async (t) => {
-    const manifests = await renderScenario(helm, 'replicaSet');
-    const sidecar = workloadContainer(manifests, 'mongodb', 'replset-bootstrap');
-    const command = sidecar.command?.join(' ') ?? '';
-    t.regex(command, /\$\{HOSTNAME##\*-\}" = 0/);
-    t.regex(command, /mongosh --nodb --quiet \/scripts\/replica-set-bootstrap\.js/);
-    const script = one(manifests, 'ConfigMap', names.scripts).data?.['replica-set-bootstrap.js'] ?? '';
-    t.regex(script, /if \(status\.code !== NOT_YET_INITIALIZED\)/, 'initiates only on NotYetInitialized');
-    t.regex(script, /const NOT_YET_INITIALIZED = 94;/);
-    t.regex(script, /members: \[\{ _id: 0, host: members\[0\] \}\]/, 'initiates with its stable DNS name');
-    t.regex(script, /for \(const host of missing\) \{\n\s+if \(answers\(host\)\)/, 'adds one reachable missing member per reconfig');
-    // mongosh makes functions that use the shell API async; as Array callbacks they would see Promises.
-    t.notRegex(script, /\.(find|filter|some|every|map|forEach)\((answers|adminDb|step)\)/);
+  test(title('the bootstrap sidecar runs its script from pod 0 only, in both modes'), async (t) => {
+    for (const scenario of ['defaults', 'replicaSet'] as const) {
+      const manifests = await renderScenario(helm, scenario);
+      const command = workloadContainer(manifests, 'mongodb', 'bootstrap').command?.join(' ') ?? '';
+      t.regex(command, /\$\{HOSTNAME##\*-\}" = 0/, scenario);
+      const script = /mongosh --nodb --quiet \/scripts\/(\S+)/.exec(command)?.[1] ?? '';
+      t.true(Object.hasOwn(one(manifests, 'ConfigMap', names.scripts).data ?? {}, script), `${scenario}: ${script} is in the scripts ConfigMap`);
+    }
   });
 
   test(title('mongod gets a WiredTiger cache that fits its memory limit'), async (t) => {
@@ -168,7 +172,7 @@ for (const helm of helms()) {
 
   if (pidNamespaces) {
     test(title('replica set: the bootstrap sidecar, as PID 1, exits at once on SIGTERM instead of holding pod deletion'), async (t) => {
-      const sidecar = workloadContainer(await renderScenario(helm, 'replicaSet'), 'mongodb', 'replset-bootstrap');
+      const sidecar = workloadContainer(await renderScenario(helm, 'replicaSet'), 'mongodb', 'bootstrap');
       const [shell = '', ...shellArgs] = sidecar.command ?? [];
       t.is(shell, 'bash');
       const bin = await mkdtemp(path.join(os.tmpdir(), 'pf-sidecar-'));

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import { allOf, chartDir, helms, names, one, renderScenario, workloadPod } from './render.ts';
+import { allOf, chartDir, helms, names, one, renderScenario, scenarioNames, workloadPod } from './render.ts';
 import type { Manifest, ScenarioName } from './render.ts';
 import { containersOf, decodeBase64, podTemplates } from './kube.ts';
 
@@ -48,6 +48,23 @@ function envValue(spec: IPodSpec, container: string, name: string): string | und
   return spec.containers.find((c) => c.name === container)?.env?.find((e) => e.name === name)?.value;
 }
 
+interface MountedSecret {
+  readonly secretName: string | undefined;
+  readonly key: string | undefined;
+  readonly readOnly: boolean | undefined;
+}
+
+/** The Secret key behind the file that a container's environment variable names (through its mounts and volumes). */
+function secretFile(spec: IPodSpec, container: string, envName: string): MountedSecret | undefined {
+  const c = containersOf(spec).find((candidate) => candidate.name === container);
+  const file = c?.env?.find((e) => e.name === envName)?.value;
+  const mount = c?.volumeMounts?.find((m) => file?.startsWith(`${m.mountPath}/`) === true);
+  const volume = spec.volumes?.find((v) => v.name === mount?.name);
+  const item = volume?.secret?.items?.find((i) => `${mount?.mountPath ?? ''}/${i.path}` === file);
+  if (item === undefined) return undefined;
+  return { secretName: volume?.secret?.secretName, key: item.key, readOnly: mount?.readOnly };
+}
+
 function assertRootFree(t: ExecutionContext, manifests: readonly Manifest[]): void {
   const spec = apiPod(manifests);
   for (const ref of secretReferences('api', spec)) {
@@ -81,43 +98,48 @@ for (const helm of helms()) {
     const manifests = await renderOf('defaults');
     const secret = one(manifests, 'Secret', names.secret);
     const spec = apiPod(manifests);
-    const container = spec.containers.find((c) => c.name === 'api');
-    const passwordFile = envValue(spec, 'api', 'MONGODB_PASSWORD_FILE');
-    const mount = container?.volumeMounts?.find((m) => passwordFile?.startsWith(`${m.mountPath}/`) === true);
-    t.truthy(mount, `a volume is mounted at the directory of ${passwordFile ?? 'MONGODB_PASSWORD_FILE'}`);
-    t.true(mount?.readOnly);
-    const volume = spec.volumes?.find((v) => v.name === mount?.name);
-    t.is(volume?.secret?.secretName, secret.metadata?.name);
-    const item = volume?.secret?.items?.find((i) => `${mount?.mountPath ?? ''}/${i.path}` === passwordFile);
-    t.is(item?.key, 'mongodb-password');
-    t.true(Object.hasOwn(secret.data ?? {}, item?.key ?? ''));
+    t.deepEqual(secretFile(spec, 'api', 'MONGODB_PASSWORD_FILE'), { secretName: secret.metadata?.name, key: 'mongodb-password', readOnly: true });
+    t.true(Object.hasOwn(secret.data ?? {}, 'mongodb-password'));
     t.false(spec.containers.some((c) => c.env?.some((e) => e.name === 'MONGODB_PASSWORD')), 'no password in plain env');
   });
 
-  test(title('mongod and the app-user script use the same Secret keys, user, and database as the API'), async (t) => {
-    const manifests = await renderOf('defaults');
-    const secretName = one(manifests, 'Secret', names.secret).metadata?.name;
-    const mongo = mongoPod(manifests);
-    const env = mongo.containers.find((c) => c.name === 'mongodb')?.env ?? [];
-    const ref = (name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
-    t.deepEqual(ref('MONGO_INITDB_ROOT_PASSWORD'), { name: secretName, key: 'mongodb-root-password' });
-    t.deepEqual(ref('PLAYERFINDER_PASSWORD'), { name: secretName, key: 'mongodb-password' });
+  for (const scenario of ['defaults', 'replicaSet'] as const) {
+    test(title(`${scenario}: mongod and the bootstrap sidecar read the root and app passwords as files from the Secret`), async (t) => {
+      const manifests = await renderOf(scenario);
+      const secretName = one(manifests, 'Secret', names.secret).metadata?.name;
+      const mongo = mongoPod(manifests);
+      const root = { secretName, key: 'mongodb-root-password', readOnly: true };
+      const app = { secretName, key: 'mongodb-password', readOnly: true };
+      // The image's entrypoint reads MONGO_INITDB_ROOT_PASSWORD_FILE (file_env in docker-entrypoint.sh).
+      t.deepEqual(secretFile(mongo, 'mongodb', 'MONGO_INITDB_ROOT_PASSWORD_FILE'), root);
+      t.deepEqual(secretFile(mongo, 'mongodb', 'PLAYERFINDER_PASSWORD_FILE'), app);
+      t.deepEqual(secretFile(mongo, 'bootstrap', 'MONGO_ROOT_PASSWORD_FILE'), root);
+      t.deepEqual(secretFile(mongo, 'bootstrap', 'PLAYERFINDER_PASSWORD_FILE'), app);
+      const config = one(manifests, 'ConfigMap', names.api).data ?? {};
+      for (const container of ['mongodb', 'bootstrap']) {
+        t.is(envValue(mongo, container, 'PLAYERFINDER_USERNAME'), config.MONGODB_USERNAME, container);
+        t.is(envValue(mongo, container, 'PLAYERFINDER_DATABASE'), config.MONGODB_DATABASE, container);
+      }
+      t.is(config.MONGODB_AUTH_SOURCE, config.MONGODB_DATABASE, 'the app user authenticates against the app database');
+      // The init script is mounted where the image runs it (what it does is run in mongodb-scripts.test.ts).
+      const mount = mongo.containers.find((c) => c.name === 'mongodb')?.volumeMounts?.find((m) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
+      t.true(Object.hasOwn(one(manifests, 'ConfigMap', names.scripts).data ?? {}, mount?.subPath ?? ''));
+    });
+  }
 
-    const config = one(manifests, 'ConfigMap', names.api).data ?? {};
-    t.is(envValue(mongo, 'mongodb', 'PLAYERFINDER_USERNAME'), config.MONGODB_USERNAME);
-    t.is(envValue(mongo, 'mongodb', 'PLAYERFINDER_DATABASE'), config.MONGODB_DATABASE);
-    t.is(config.MONGODB_AUTH_SOURCE, config.MONGODB_DATABASE, 'the app user authenticates against the app database');
-
-    // The init script is mounted where the image runs it, and grants readWrite on that database only.
-    const mount = mongo.containers.find((c) => c.name === 'mongodb')?.volumeMounts?.find((m) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
-    t.truthy(mount);
-    const scripts = one(manifests, 'ConfigMap', names.scripts).data ?? {};
-    const script = scripts[mount?.subPath ?? ''] ?? '';
-    for (const name of ['PLAYERFINDER_PASSWORD', 'PLAYERFINDER_USERNAME', 'PLAYERFINDER_DATABASE']) t.true(script.includes(`process.env.${name}`), name);
-    t.regex(script, /roles: \[\{ role: 'readWrite', db: database \}\]/);
-    t.is(script.match(/role: '/g)?.length, 1, 'no other role is granted');
-    t.is(script.match(/createUser\(/g)?.length, 1);
-  });
+  for (const scenario of scenarioNames) {
+    test(title(`${scenario}: no container gets a credential as an environment value`), async (t) => {
+      for (const pod of podTemplates(await renderOf(scenario))) {
+        for (const c of containersOf(pod.spec)) {
+          for (const env of c.env ?? []) {
+            t.is(env.valueFrom?.secretKeyRef, undefined, `${pod.owner} ${c.name} ${env.name}`);
+            t.notRegex(env.name, /PASSWORD$|_URI$|SECRET|TOKEN/, `${pod.owner} ${c.name} ${env.name} should be a *_FILE`);
+          }
+          t.deepEqual(c.envFrom?.filter((from) => from.secretRef !== undefined) ?? [], [], `${pod.owner} ${c.name}`);
+        }
+      }
+    });
+  }
 
   test(title('replica set: the keyfile comes from the Secret via an init container copy with mode 0400'), async (t) => {
     const manifests = await renderOf('replicaSet');
@@ -147,16 +169,16 @@ for (const helm of helms()) {
     const manifests = await renderOf('existingSecret');
     t.deepEqual(allOf(manifests, 'Secret'), []);
     const refs = allSecretReferences(manifests);
-    t.true(refs.length >= 5, 'API file, root, app password, keyfile and bootstrap references');
+    t.deepEqual(refs.map((r) => r.key).sort(), ['mongodb-password', 'mongodb-password', 'mongodb-replica-set-key', 'mongodb-root-password'], 'API password file, MongoDB credential files, keyfile');
     for (const ref of refs) t.is(ref.name, 'my-mongodb-credentials', ref.owner);
     assertRootFree(t, manifests);
   });
 
-  test(title('external database: MONGODB_URI comes from the given Secret key, nothing of the bundled MongoDB renders'), async (t) => {
+  test(title('external database: MONGODB_URI_FILE names the given Secret key as a file, nothing of the bundled MongoDB renders'), async (t) => {
     const manifests = await renderOf('externalDatabase');
-    const uri = apiPod(manifests).containers[0]?.env?.find((e) => e.name === 'MONGODB_URI');
-    t.is(uri?.value, undefined, 'never a literal');
-    t.deepEqual(uri?.valueFrom?.secretKeyRef, { name: 'playerfinder-db', key: 'uri' });
+    const spec = apiPod(manifests);
+    t.deepEqual(secretFile(spec, 'api', 'MONGODB_URI_FILE'), { secretName: 'playerfinder-db', key: 'uri', readOnly: true });
+    t.false(spec.containers.some((c) => c.env?.some((e) => e.name === 'MONGODB_URI')), 'never the URI itself');
     t.deepEqual(
       manifests.filter((m) => m.metadata.labels?.['app.kubernetes.io/component'] === 'mongodb').map((m) => `${m.kind}/${m.metadata.name}`),
       [],
