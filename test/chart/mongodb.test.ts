@@ -170,6 +170,14 @@ for (const helm of helms()) {
     t.false(unset.args?.includes('--wiredTigerCacheSizeGB'));
   });
 
+  test(title('the bootstrap sidecar has memory headroom over mongosh\'s measured peak (about 250 MiB)'), async (t) => {
+    for (const scenario of ['defaults', 'replicaSet', 'aks'] as const) {
+      const { requests, limits } = workloadContainer(await renderScenario(helm, scenario), 'mongodb', 'bootstrap').resources ?? {};
+      t.true(mebibytes(limits?.memory) >= 320, `${scenario}: limit ${String(limits?.memory)}`);
+      t.true(mebibytes(requests?.memory) >= 128, `${scenario}: request ${String(requests?.memory)}`);
+    }
+  });
+
   if (pidNamespaces) {
     test(title('replica set: the bootstrap sidecar, as PID 1, exits at once on SIGTERM instead of holding pod deletion'), async (t) => {
       const sidecar = workloadContainer(await renderScenario(helm, 'replicaSet'), 'mongodb', 'bootstrap');
