@@ -246,6 +246,20 @@ for (const helm of helms().slice(0, 1)) {
     }
   });
 
+  test('mongosh throws on a command answered ok: 0, so the scripts must catch NotYetInitialized by its code', async (t) => {
+    const pod = await podFiles(await renderScenario(helm, 'replicaSet'));
+    const member = await new ScriptedMember({ replSet: 'rs0', auth: false }).start();
+    try {
+      const command = 'try { db.adminCommand({ replSetGetStatus: 1 }); print("returned") } catch (e) { print(`threw ${e.name} ${String(e.code)}`) }';
+      const run = runMongosh(['--quiet', '--port', member.host.split(':')[1] ?? '', '--eval', command], containerEnv(pod, { name: 'shell' }, {}));
+      t.is(await run.exited, 0);
+      t.deepEqual(run.lines.filter((line) => line !== ''), ['threw MongoServerError 94']);
+    } finally {
+      await member.stop();
+      await rm(pod.dir, { recursive: true, force: true });
+    }
+  });
+
   test('readiness: the rendered probe passes for primary, secondary and standalone, fails for uninitialised, STARTUP2 and RECOVERING', async (t) => {
     const manifests = await renderScenario(helm, 'replicaSet');
     const pod = await podFiles(manifests);

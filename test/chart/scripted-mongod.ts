@@ -23,8 +23,11 @@
 //   primary and fails with 51003 when the user exists. https://www.mongodb.com/docs/manual/core/security-scram/
 //   https://www.mongodb.com/docs/manual/reference/command/createUser/
 // - Unknown commands: 59 CommandNotFound, as mongod answers.
-// mongosh throws on any `ok: 0` answer of `runCommand`/`adminCommand` (MongoServerError with `code`), which
-// these members make the scripts face exactly as a real mongod does.
+// mongosh 2.x throws on any `ok: 0` answer, even from `runCommand`/`adminCommand` (the driver's
+// Db.command() rejects it as a MongoServerError carrying `code`; mongosh's own notes, MONGOSH-320, promised
+// that raw runCommand would not throw, which no longer holds). mongodb-scripts.test.ts pins this.
+// A member that is Pending or not in DNS yet is a loopback port where nothing listens (mongosh.ts,
+// silentHost): resolving a made-up name would send DNS queries off this machine.
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { BSON, ObjectId } from 'mongodb';
