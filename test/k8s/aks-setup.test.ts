@@ -9,7 +9,7 @@ import { repoRoot } from '../chart/render.ts';
 import { runCommand } from '../helpers/run.ts';
 
 const tools = ['az', 'kubectl', 'helm', 'skaffold', 'docker'];
-const names = { RESOURCE_GROUP: 'rg-test', LOCATION: 'northeurope', ACR_NAME: 'acrtest', CLUSTER_NAME: 'aks-test', NAMESPACE: 'pf-test' };
+const names = { RESOURCE_GROUP: 'rg-test', LOCATION: 'northeurope', ACR_NAME: 'acrtest', CLUSTER_NAME: 'aks-test', NAMESPACE: 'pf-test', KEYVAULT_NAME: 'kv-test', INGRESS_HOST: 'players.example.org' };
 const loginServer = `${names.ACR_NAME}.azurecr.io`;
 
 /** A stand-in that appends its name and arguments (one per line) to $CALLS, and answers what the script reads. */
@@ -75,13 +75,39 @@ const infrastructure: [string, (call: readonly string[]) => boolean][] = [
   ['registry login before any push', step('az', ['acr', 'login'], ['--name', names.ACR_NAME])],
 ];
 
-test('setup.sh with skaffold: cluster, credentials, registry login, pull check, then skaffold run and helm test in the namespace', async (t) => {
+/** The chart's pinned mongo tag, which the registry import must name. */
+const mongoTag = async () => /^ {4}tag: "(.+)"$/m.exec(await readFile(path.join(repoRoot, 'chart/values.yaml'), 'utf8'))?.[1] ?? 'missing';
+
+/** After the pull check: the mongo image imported, the zone-redundant disk class, the Key Vault certificate for the Ingress. */
+const clusterPrerequisites = (tag: string): [string, (call: readonly string[]) => boolean][] => [
+  ['pull check', step('az', ['aks', 'check-acr'], ['--name', names.CLUSTER_NAME], ['--acr', loginServer])],
+  ['mongo image imported into the registry', step('az', ['acr', 'import'], ['--name', names.ACR_NAME], ['--source', `docker.io/library/mongo:${tag}`], ['--image', `mongo:${tag}`])],
+  ['zone-redundant disk class', step('kubectl', ['apply', '-f', 'k8s/aks/storageclass-zrs.yaml'])],
+  ['key vault', step('az', ['keyvault', 'create'], ['--resource-group', names.RESOURCE_GROUP], ['--name', names.KEYVAULT_NAME])],
+  ['certificate', step('az', ['keyvault', 'certificate', 'create'], ['--vault-name', names.KEYVAULT_NAME], ['--name', 'playerfinder'])],
+  ['key vault attached to app routing', step('az', ['aks', 'approuting', 'update'], ['--name', names.CLUSTER_NAME], ['--enable-kv'])],
+];
+
+/** helm install with the AKS values, the imported mongo image and the Ingress host and certificate secret. */
+const installStep = step(
+  'helm',
+  ['upgrade', '--install', 'playerfinder', './chart'],
+  ['--namespace', names.NAMESPACE],
+  ['--values', 'chart/values-aks.yaml'],
+  ['--set', `mongodb.image.repository=${loginServer}/mongo`],
+  ['--set', `ingress.hosts[0].host=${names.INGRESS_HOST}`],
+  ['--set', 'ingress.tls[0].secretName=keyvault-playerfinder'],
+  ['--wait'],
+);
+
+test('setup.sh with skaffold: cluster, credentials, registry login, pull check, prerequisites, skaffold build, helm install and test', async (t) => {
   const run = await runSetup(t, {});
   t.is(run.code, 0, run.output);
   assertInOrder(t, run.calls, [
     ...infrastructure,
-    ['pull check', step('az', ['aks', 'check-acr'], ['--name', names.CLUSTER_NAME], ['--acr', loginServer])],
-    ['build, push and install', step('skaffold', ['run'], ['--profile', 'aks'], ['--default-repo', loginServer], ['--namespace', names.NAMESPACE])],
+    ...clusterPrerequisites(await mongoTag()),
+    ['build and push', step('skaffold', ['build'], ['--profile', 'aks'], ['--default-repo', loginServer])],
+    ['install', installStep],
     ['smoke test', step('helm', ['test', 'playerfinder'], ['--namespace', names.NAMESPACE])],
   ]);
   t.false(run.calls.some(step('docker')), 'skaffold builds; no docker call of its own');
@@ -90,12 +116,15 @@ test('setup.sh with skaffold: cluster, credentials, registry login, pull check, 
 test('setup.sh with helm: the pushed image tag is the one installed, with the AKS values, in the namespace', async (t) => {
   const run = await runSetup(t, { DEPLOY_WITH: 'helm' });
   t.is(run.code, 0, run.output);
-  const [, , , , , push, install] = assertInOrder(t, run.calls, [
+  const prerequisites = clusterPrerequisites(await mongoTag());
+  const positions = assertInOrder(t, run.calls, [
     ...infrastructure,
+    ...prerequisites,
     ['build and push for amd64', step('docker', ['buildx', 'build'], ['--platform', 'linux/amd64'], ['--push'])],
-    ['install', step('helm', ['upgrade', '--install', 'playerfinder', './chart'], ['--namespace', names.NAMESPACE], ['--values', 'chart/values-aks.yaml'])],
+    ['install', installStep],
     ['smoke test', step('helm', ['test', 'playerfinder'], ['--namespace', names.NAMESPACE])],
   ]);
+  const [push, install] = positions.slice(infrastructure.length + prerequisites.length);
   const pushed = run.calls[push ?? -1] ?? [];
   const image = pushed[pushed.indexOf('--tag') + 1] ?? '';
   t.regex(image, new RegExp(`^${loginServer.replaceAll('.', '\\.')}/playerfinder:\\S+$`));
