@@ -54,9 +54,9 @@ export interface RunResult {
 }
 
 /** Runs a command from the repository root; resolves with its exit code instead of rejecting on failure. */
-export function run(command: string, args: readonly string[]): Promise<RunResult> {
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: repoRoot, maxBuffer: 32 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: repoRoot, env, maxBuffer: 32 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error === null) {
         resolve({ code: 0, stdout, stderr });
       } else if (typeof error.code === 'number') {
@@ -92,6 +92,15 @@ export const scenarios = {
 export type ScenarioName = keyof typeof scenarios;
 export const scenarioNames = Object.keys(scenarios) as ScenarioName[];
 
+/** The values flags of a render (also used by `helm install`/`upgrade` against a cluster). */
+export function valueArgs(options: RenderOptions): string[] {
+  return [
+    ...(options.valuesFiles ?? []).flatMap((file) => ['--values', file]),
+    ...(options.set ?? []).flatMap((value) => ['--set', value]),
+    ...(options.setString ?? []).flatMap((value) => ['--set-string', value]),
+  ];
+}
+
 export function templateArgs(options: RenderOptions): string[] {
   return [
     'template',
@@ -101,9 +110,7 @@ export function templateArgs(options: RenderOptions): string[] {
     namespace,
     '--kube-version',
     kubeVersion,
-    ...(options.valuesFiles ?? []).flatMap((file) => ['--values', file]),
-    ...(options.set ?? []).flatMap((value) => ['--set', value]),
-    ...(options.setString ?? []).flatMap((value) => ['--set-string', value]),
+    ...valueArgs(options),
     ...(options.apiVersions ?? []).flatMap((version) => ['--api-versions', version]),
   ];
 }
