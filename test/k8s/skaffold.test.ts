@@ -1,13 +1,15 @@
-// skaffold.yaml: valid against the published v4beta14 schema (also with the aks profile applied), and
-// every file, image and Service it names exists and matches the chart.
+// skaffold.yaml: every file, image and Service it names exists and matches the chart; and the real
+// skaffold reads it (every profile), renders the chart through the same checks as `helm template`, and
+// builds the image with the local Docker engine without pushing.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { findFile, toolAvailable } from '../helpers/tools.ts';
-import { helms, one, render, repoRoot } from '../chart/render.ts';
+import { findCommand, toolAvailable } from '../helpers/tools.ts';
+import { helms, one, parseManifests, render, repoRoot, run } from '../chart/render.ts';
+import { containersOf, imageProblem, podTemplates, restrictedViolations, validateManifest } from '../chart/kube.ts';
 
 interface HelmRelease {
   name: string;
@@ -49,19 +51,6 @@ function applyProfile(base: SkaffoldConfig, name: string): SkaffoldConfig {
 /** skaffold's template variable suffix for an image name. */
 function imageVariable(image: string): string {
   return image.replace(/[^A-Za-z0-9]/g, '_');
-}
-
-const schema = findFile('SKAFFOLD_SCHEMA');
-if (toolAvailable(schema)) {
-  test('skaffold.yaml (and its aks profile applied) is valid against the v4beta14 schema', async (t) => {
-    // The published schema carries IDE-only keywords (preferredOrder, x-intellij-*), hence strict: false.
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    const validate = ajv.compile(JSON.parse(await readFile(schema.path, 'utf8')) as object);
-    t.is(config.apiVersion, 'skaffold/v4beta14');
-    for (const [name, candidate] of [['base', config], ['aks', applyProfile(config, 'aks')]] as const) {
-      t.true(validate(candidate), `${name}: ${ajv.errorsText(validate.errors)}`);
-    }
-  });
 }
 
 test('the built image, Dockerfile, chart and values files it names exist', (t) => {
@@ -115,5 +104,73 @@ for (const helm of helms()) {
     t.is(forward?.localPort, 8080);
     const container = one(manifests, 'Deployment', forward?.resourceName ?? '').spec?.template.spec?.containers[0];
     t.is(container?.image, 'registry.local/playerfinder:0123abcd');
+  });
+}
+
+const skaffold = findCommand('SKAFFOLD_BIN', 'skaffold', ['version']);
+const docker = findCommand('DOCKER_BIN', 'docker', ['info']);
+if (toolAvailable(skaffold) && toolAvailable(docker)) {
+  const [helm3] = helms().filter((h) => h.label === 'helm3');
+  let home = '';
+  // A throwaway HOME holding its global config: no usage metrics, no update check, no prompt, and no
+  // kube-context. Helm 3 comes first on PATH for render.
+  const skaffoldRun = (args: readonly string[]) =>
+    run(skaffold.path, [...args, '--update-check=false', '--interactive=false'], {
+      ...process.env,
+      HOME: home,
+      PATH: [path.dirname(helm3?.path ?? ''), process.env.PATH].join(path.delimiter),
+      KUBECONFIG: path.join(home, 'kubeconfig'),
+    });
+  test.before(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'playerfinder-skaffold-'));
+    await mkdir(path.join(home, '.skaffold'));
+    await writeFile(path.join(home, '.skaffold', 'config'), 'global:\n  collect-metrics: false\n  update-check: false\n');
+  });
+  test.after.always(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  test('skaffold diagnose reads the config with every profile, and lists the image build inputs', async (t) => {
+    for (const profile of [[], ['-p', 'aks'], ['-p', 'local-bases']]) {
+      const result = await skaffoldRun(['diagnose', '--yaml-only', ...profile]);
+      t.is(result.code, 0, `${profile.join(' ')}: ${result.stderr}`);
+      t.is((parse(result.stdout) as SkaffoldConfig).apiVersion, 'skaffold/v4beta13');
+    }
+    // The full diagnose resolves the Dockerfile's base images, so it runs with the local ones.
+    const result = await skaffoldRun(['diagnose', '-p', 'local-bases']);
+    t.is(result.code, 0, result.stderr);
+    t.regex(result.stdout, /Configuration version: skaffold\/v4beta13/);
+    t.regex(result.stdout, /Number of artifacts: 1/);
+  });
+
+  test('skaffold render of a built image: helm 3 without --kube-version renders the chart, which passes the render checks', async (t) => {
+    // The GitOps flow: `skaffold build --file-output F`, then `skaffold render --build-artifacts F`.
+    const artifacts = path.join(home, 'render-artifacts.json');
+    await writeFile(artifacts, JSON.stringify({ builds: [{ imageName: 'playerfinder', tag: 'playerfinder:0123abcd' }] }));
+    const result = await skaffoldRun(['render', '--offline=true', '--digest-source=tag', '--build-artifacts', artifacts]);
+    t.is(result.code, 0, result.stderr);
+    const manifests = parseManifests(result.stdout, 'skaffold render');
+    t.true(manifests.length > 0);
+    for (const manifest of manifests) t.true(await validateManifest(manifest), `${manifest.kind} ${manifest.metadata.name}`);
+    for (const { owner, spec } of podTemplates(manifests)) {
+      t.deepEqual(restrictedViolations(spec), [], owner);
+      for (const container of containersOf(spec)) t.is(imageProblem(container.image), undefined, `${owner} ${container.name}`);
+    }
+    t.is(one(manifests, 'Deployment', 'playerfinder').spec?.template.spec?.containers[0]?.image, 'playerfinder:0123abcd');
+  });
+
+  test('skaffold build -p local-bases builds the image with the local Docker engine and pushes nothing', async (t) => {
+    const output = path.join(home, 'build.json');
+    const result = await skaffoldRun(['build', '-p', 'local-bases', '--cache-artifacts=false', '--file-output', output]);
+    t.is(result.code, 0, result.stderr);
+    const { builds } = JSON.parse(await readFile(output, 'utf8')) as { builds: { imageName: string; tag: string }[] };
+    t.is(builds.length, 1);
+    const [build] = builds;
+    t.is(build?.imageName, 'playerfinder');
+    t.regex(build?.tag ?? '', /^playerfinder:[0-9a-f]+(@sha256:[0-9a-f]{64})?$/);
+    const image = (build?.tag ?? '').split('@')[0] ?? '';
+    const inspect = await run(docker.path, ['image', 'inspect', '--format', '{{.Config.User}}', image]);
+    t.is(inspect.stdout.trim(), '65532:65532', 'the runtime image, built locally');
+    await run(docker.path, ['image', 'rm', image]);
   });
 }
