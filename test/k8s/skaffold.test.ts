@@ -160,17 +160,22 @@ if (toolAvailable(skaffold) && toolAvailable(docker)) {
   });
 
   test('skaffold build -p local-bases builds the image with the local Docker engine and pushes nothing', async (t) => {
+    const tags = async () => (await run(docker.path, ['image', 'ls', 'playerfinder', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
+    const before = new Set(await tags());
     const output = path.join(home, 'build.json');
     const result = await skaffoldRun(['build', '-p', 'local-bases', '--cache-artifacts=false', '--file-output', output]);
+    // skaffold tags the image twice (its tag policy's tag and the image ID): remove the tags this build added.
+    t.teardown(async () => {
+      const added = (await tags()).filter((tag) => !before.has(tag));
+      if (added.length > 0) await run(docker.path, ['image', 'rm', ...added]);
+    });
     t.is(result.code, 0, result.stderr);
     const { builds } = JSON.parse(await readFile(output, 'utf8')) as { builds: { imageName: string; tag: string }[] };
     t.is(builds.length, 1);
     const [build] = builds;
     t.is(build?.imageName, 'playerfinder');
-    t.regex(build?.tag ?? '', /^playerfinder:[0-9a-f]+(@sha256:[0-9a-f]{64})?$/);
-    const image = (build?.tag ?? '').split('@')[0] ?? '';
-    const inspect = await run(docker.path, ['image', 'inspect', '--format', '{{.Config.User}}', image]);
+    t.regex(build?.tag ?? '', /^playerfinder:[0-9a-f]{64}$/, 'a local image ID, nothing pushed to a registry');
+    const inspect = await run(docker.path, ['image', 'inspect', '--format', '{{.Config.User}}', build?.tag ?? '']);
     t.is(inspect.stdout.trim(), '65532:65532', 'the runtime image, built locally');
-    await run(docker.path, ['image', 'rm', image]);
   });
 }
