@@ -65,8 +65,8 @@ if (plane !== undefined) {
 
     test(`${helm.label}: auth.existingSecret is used as given and no Secret is generated`, async (t) => {
       const namespace = await restrictedNamespace(plane(), `${helm.label}-existing`);
-      const [secretName] = scenarios.existingSecret.set[0].split('=').slice(1);
-      await createSecret(plane(), namespace, secretName ?? '', { 'mongodb-root-password': 'root-pw', 'mongodb-password': 'app-pw', 'mongodb-replica-set-key': 'k'.repeat(64) });
+      const secretName = scenarios.existingSecret.set[0].split('=')[1] ?? '';
+      await createSecret(plane(), namespace, secretName, { 'mongodb-root-password': 'root-pw', 'mongodb-password': 'app-pw', 'mongodb-replica-set-key': 'k'.repeat(64) });
       const before = await secretData(plane(), namespace);
       await helmOk(plane(), helm, releaseArgs('install', release, namespace, scenarios.existingSecret));
       t.deepEqual(await secretData(plane(), namespace), before);
