@@ -89,7 +89,9 @@ test('the aks profile pushes linux/amd64 images, pins the digest and uses values
   t.is(release?.setValueTemplates['image.digest'], `{{.IMAGE_DIGEST_${imageVariable(aks.build.artifacts[0]?.image ?? '')}}}`);
 });
 
-for (const helm of helms()) {
+const helmBinaries = helms();
+
+for (const helm of helmBinaries) {
   test(`${helm.label}: the port-forward names the API Service the release renders, and the set values land in the Deployment`, async (t) => {
     const [release] = config.deploy.helm.releases;
     const [forward] = config.portForward;
@@ -109,8 +111,9 @@ for (const helm of helms()) {
 
 const skaffold = findCommand('SKAFFOLD_BIN', 'skaffold', ['version']);
 const docker = findCommand('DOCKER_BIN', 'docker', ['info']);
-if (toolAvailable(skaffold) && toolAvailable(docker)) {
-  const [helm3] = helms().filter((h) => h.label === 'helm3');
+const helm3 = helmBinaries.find((h) => h.label === 'helm3');
+// skaffold's helm deployer needs helm 3 on PATH even to build.
+if (toolAvailable(skaffold) && toolAvailable(docker) && helm3 !== undefined) {
   let home = '';
   // A throwaway HOME holding its global config: no usage metrics, no update check, no prompt, and no
   // kube-context. Helm 3 comes first on PATH for render.
@@ -118,7 +121,7 @@ if (toolAvailable(skaffold) && toolAvailable(docker)) {
     run(skaffold.path, [...args, '--update-check=false', '--interactive=false'], {
       ...process.env,
       HOME: home,
-      PATH: [path.dirname(helm3?.path ?? ''), process.env.PATH].join(path.delimiter),
+      PATH: [path.dirname(helm3.path), process.env.PATH].join(path.delimiter),
       KUBECONFIG: path.join(home, 'kubeconfig'),
     });
   test.before(async () => {
