@@ -23,9 +23,7 @@ export interface KubeResponse {
 }
 
 export interface ControlPlane {
-  /** Admin kubeconfig for helm (--kubeconfig). */
-  readonly kubeconfig: string;
-  /** Environment for helm: its discovery cache stays in the throwaway directory. */
+  /** Environment for helm: the admin kubeconfig, and its discovery cache in the throwaway directory. */
   readonly env: NodeJS.ProcessEnv;
   /** One request to the API server as the admin; resolves with any status. */
   api(method: string, apiPath: string, body?: unknown): Promise<KubeResponse>;
@@ -186,7 +184,7 @@ export async function startControlPlane(binaries: ControlPlaneBinaries): Promise
     await waitFor('the controller manager', async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200);
 
     const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: path.join(dir, 'kube-cache') };
-    return { kubeconfig, env, api, stop };
+    return { env, api, stop };
   } catch (error) {
     await stop();
     throw error;
