@@ -4,11 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
+import type { AccountService } from './auth/service.ts';
+import { identifyCaller } from './http/authentication.ts';
 import { closeIfBodyUnread } from './http/connections.ts';
 import { problemMiddleware } from './http/problem.ts';
 import { requestContext } from './http/request-context.ts';
 import { httpMetrics } from './http/metrics-middleware.ts';
 import { registerRoutes, type RouteSpec } from './http/route.ts';
+import { accountRoutes } from './http/routes/accounts.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
 import type { Logger } from './logger.ts';
@@ -18,6 +21,7 @@ import type { PlayerService } from './players/service.ts';
 
 export interface AppDependencies {
   readonly players: PlayerService;
+  readonly accounts: AccountService;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
@@ -34,7 +38,8 @@ export function createApp(deps: AppDependencies): App {
   let openApiDocument: Record<string, unknown> | undefined;
   const routes: RouteSpec[] = [
     ...serviceRoutes(deps.info, deps.metrics, (): unknown => (openApiDocument ??= buildOpenApiDocument(routes, { title: deps.info.name, version: deps.info.version }))),
-    ...playerRoutes(deps.players),
+    ...playerRoutes(deps.players, deps.accounts),
+    ...accountRoutes(deps.accounts),
   ];
   const router = new Router();
   registerRoutes(
@@ -47,6 +52,7 @@ export function createApp(deps: AppDependencies): App {
       jsonLimit: String(deps.bodyLimitBytes),
       jsonStrict: true,
     }),
+    identifyCaller((token) => deps.accounts.authenticate(token)),
   );
 
   const koa = new Koa();

@@ -45,6 +45,19 @@ export interface Config {
   readonly mongo: MongoSettings | undefined;
   /** Data folder of that embedded MongoDB. */
   readonly embeddedMongoDir: string;
+  readonly auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  /** JWT signing key; required unless MongoDB is embedded (see requiredAuthSecret). */
+  readonly secret: Uint8Array | undefined;
+  /** May delete any profile; undefined: no operator. */
+  readonly operatorToken: Uint8Array | undefined;
+  readonly tokenTtlSeconds: number;
+  readonly loginLimit: number;
+  readonly loginWindowSeconds: number;
+  /** Password hashes computed at once; each holds scrypt's memory (src/auth/passwords.ts). */
+  readonly hashConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +105,14 @@ const envSchema = z.object({
   MONGODB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
   MONGODB_MAX_POOL_SIZE: wholeNumber(1, 1000).optional(),
   EMBEDDED_MONGODB_DIR: z.string().trim().min(1).default('.data/mongodb'),
+  AUTH_SECRET: z.string().optional(),
+  AUTH_SECRET_FILE: optionalText,
+  OPERATOR_TOKEN: z.string().optional(),
+  OPERATOR_TOKEN_FILE: optionalText,
+  AUTH_TOKEN_TTL_SECONDS: wholeNumber(60, 7 * 24 * 3600).default(3600),
+  LOGIN_THROTTLE_LIMIT: wholeNumber(1, 1000).default(5),
+  LOGIN_THROTTLE_WINDOW_SECONDS: wholeNumber(1, 24 * 3600).default(15 * 60),
+  AUTH_HASH_CONCURRENCY: wholeNumber(1, 16).default(2),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -119,7 +140,45 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     http: httpServerSettings(e),
     mongo: mongoSettings(e),
     embeddedMongoDir: e.EMBEDDED_MONGODB_DIR,
+    auth: authSettings(e),
   };
+}
+
+/** Secrets shorter than this are guessable or typos; 32 bytes is HS256's key size. */
+const minimumSecretBytes = 32;
+
+/**
+ * The signing key, or undefined in the embedded development mode (no MongoDB configured), where main.ts
+ * makes one up per process. Anywhere else the service must not start without one.
+ */
+export function requiredAuthSecret(config: Config): Uint8Array | undefined {
+  if (config.auth.secret === undefined && config.mongo !== undefined) {
+    throw new ConfigError('invalid AUTH_SECRET: required (or AUTH_SECRET_FILE) to sign tokens; only the embedded development mode makes one up');
+  }
+  return config.auth.secret;
+}
+
+function authSettings(e: Env): AuthSettings {
+  return {
+    secret: secretSetting(e, 'AUTH_SECRET'),
+    operatorToken: secretSetting(e, 'OPERATOR_TOKEN'),
+    tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
+    loginLimit: e.LOGIN_THROTTLE_LIMIT,
+    loginWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
+    hashConcurrency: e.AUTH_HASH_CONCURRENCY,
+  };
+}
+
+/** A secret from NAME or NAME_FILE (not both), at least 32 bytes. */
+function secretSetting(e: Env, name: 'AUTH_SECRET' | 'OPERATOR_TOKEN'): Uint8Array | undefined {
+  const inline = e[name];
+  const file = e[`${name}_FILE`];
+  if (inline !== undefined && file !== undefined) throw new ConfigError(`invalid ${name}: set ${name} or ${name}_FILE, not both`);
+  const value = inline ?? (file === undefined ? undefined : readSecretFile(`${name}_FILE`, file));
+  if (value === undefined) return undefined;
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length < minimumSecretBytes) throw new ConfigError(`invalid ${name}: must be at least ${String(minimumSecretBytes)} bytes, got ${String(bytes.length)}`);
+  return new Uint8Array(bytes);
 }
 
 /** Kubernetes and shells often pass unset values as empty strings; treat them as unset. */
@@ -188,7 +247,7 @@ function databaseFromUri(uri: string): string | undefined {
 
 /** `authSource`: the database to authenticate against, or undefined to leave it to the URI. */
 function credentials(e: Env, authSource: string | undefined): MongoSettings['credentials'] {
-  const password = e.MONGODB_PASSWORD ?? (e.MONGODB_PASSWORD_FILE === undefined ? undefined : readPasswordFile(e.MONGODB_PASSWORD_FILE));
+  const password = e.MONGODB_PASSWORD ?? (e.MONGODB_PASSWORD_FILE === undefined ? undefined : readSecretFile('MONGODB_PASSWORD_FILE', e.MONGODB_PASSWORD_FILE));
   if (e.MONGODB_USERNAME === undefined) {
     if (password !== undefined) throw new ConfigError('invalid MONGODB_PASSWORD: set MONGODB_USERNAME too');
     return undefined;
@@ -197,18 +256,19 @@ function credentials(e: Env, authSource: string | undefined): MongoSettings['cre
   return { username: e.MONGODB_USERNAME, password, authSource: e.MONGODB_AUTH_SOURCE ?? authSource };
 }
 
-function readPasswordFile(file: string): string {
+/** A secret mounted as a file; `variable` names the setting in errors. */
+function readSecretFile(variable: string, file: string): string {
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(`invalid MONGODB_PASSWORD_FILE: cannot read ${file} (${code})`);
+    throw new ConfigError(`invalid ${variable}: cannot read ${file} (${code})`);
   }
-  // Files written by editors or `echo` end with a newline that is not part of the password.
-  const password = content.replace(/\r?\n$/, '');
-  if (password === '') throw new ConfigError(`invalid MONGODB_PASSWORD_FILE: ${file} is empty`);
-  return password;
+  // Files written by editors or `echo` end with a newline that is not part of the secret.
+  const secret = content.replace(/\r?\n$/, '');
+  if (secret === '') throw new ConfigError(`invalid ${variable}: ${file} is empty`);
+  return secret;
 }
 
 /** The URI with any user information replaced, for logs and error messages. */

@@ -1,6 +1,7 @@
 // The one entry point: config → logger → (embedded MongoDB) → service → listen.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type Config, type MongoSettings } from './config.ts';
+import { ConfigError, loadConfig, requiredAuthSecret, type Config, type MongoSettings } from './config.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createService } from './service.ts';
@@ -9,9 +10,10 @@ const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  const configuredSecret = requiredAuthSecret(config);
   const logger = createLogger(config.logLevel);
   const { mongo, embedded } = await mongoSettings(config, logger);
-  const { server } = createService(config, mongo, logger, {
+  const { server } = createService(config, mongo, configuredSecret ?? developmentSecret(logger), logger, {
     info: packageJson,
     signals: ['SIGTERM', 'SIGINT'],
     afterShutdown: async () => {
@@ -29,6 +31,12 @@ async function main(): Promise<void> {
     logger.fatal({ err: reason }, 'unhandled rejection');
     process.exit(1);
   });
+}
+
+/** Embedded development mode without AUTH_SECRET: a key for this process only, announced once. */
+function developmentSecret(logger: Logger): Uint8Array {
+  logger.warn('no AUTH_SECRET: signing tokens with a random key made for this process (development only); restarting logs everyone out');
+  return new Uint8Array(randomBytes(32));
 }
 
 /** The configured MongoDB, or an embedded one when none is configured (development only). */

@@ -12,6 +12,8 @@ export interface Metrics {
   /** Pool usage from the driver's monitoring events: state is "checked_out" or "total". */
   readonly mongoPoolConnections: Gauge<'state'>;
   readonly playersRegistered: Counter;
+  /** Password checks (logins and password changes): outcome is success, failure or throttled. */
+  readonly logins: Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -54,6 +56,12 @@ export function createMetrics(): Metrics {
     playersRegistered: new Counter({
       name: 'playerfinder_players_registered_total',
       help: 'Players registered through this instance since it started',
+      registers,
+    }),
+    logins: new Counter({
+      name: 'playerfinder_logins_total',
+      help: 'Password checks (logins and password changes) by outcome: success, failure, throttled',
+      labelNames: ['outcome'],
       registers,
     }),
   };

@@ -1,6 +1,8 @@
 // Builds the OpenAPI 3.1 document from the route table and the zod schemas that validate requests.
 import { z } from 'zod';
-import { openApiPath, type RouteSpec } from './http/route.ts';
+import type { Access } from './auth/caller.ts';
+import { problemSchema } from './http/problem.ts';
+import { openApiPath, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
 /** Served by terminus in front of Koa (lifecycle.ts), so they are not in the route table. */
 export const probePaths = {
@@ -32,14 +34,33 @@ function schemaParameters(schema: z.ZodType, location: 'path' | 'query'): unknow
   });
 }
 
+const bearerScheme = 'bearerAuth';
+const authProblem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json', headers: ['WWW-Authenticate'] });
+
+/** What a route's `access` means for its clients: the security requirement and the answers it adds. */
+function accessDocumentation(access: Access | undefined): { security?: unknown[]; responses: Record<number, ResponseSpec> } {
+  if (access === undefined) return { responses: {} };
+  const invalidToken = authProblem('The bearer token is malformed, expired, wrongly signed or revoked');
+  // An empty requirement makes the token optional (OpenAPI 3.1 §4.8.30).
+  if (access === 'optional') return { security: [{}, { [bearerScheme]: [] }], responses: { 401: invalidToken } };
+  return {
+    security: [{ [bearerScheme]: [] }],
+    responses: {
+      401: authProblem('No bearer token, or one that is malformed, expired, wrongly signed or revoked'),
+      403: authProblem(access.operator === true ? 'Another player\'s token (the owner\'s or the operator token is needed)' : 'Another player\'s token'),
+    },
+  };
+}
+
 function operation(route: RouteSpec): Record<string, unknown> {
+  const access = accessDocumentation(route.access);
   const parameters = [
     ...(route.params === undefined ? [] : schemaParameters(route.params, 'path')),
     ...(route.query === undefined ? [] : schemaParameters(route.query, 'query')),
     ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
   ];
   const responses = Object.fromEntries(
-    Object.entries(route.responses).map(([status, response]) => [
+    Object.entries({ ...access.responses, ...route.responses }).map(([status, response]) => [
       status,
       {
         description: response.description,
@@ -53,6 +74,7 @@ function operation(route: RouteSpec): Record<string, unknown> {
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.tag],
+    ...(access.security === undefined ? {} : { security: access.security }),
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(body === undefined
       ? {}
@@ -74,8 +96,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { title
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: { title: info.title, version: info.version, description: 'Find other video-game players to play with.' },
-    tags: [{ name: 'players' }, { name: 'games' }, { name: 'service' }],
+    tags: [{ name: 'players' }, { name: 'auth' }, { name: 'games' }, { name: 'service' }],
     paths,
-    components: { schemas: Object.fromEntries(Object.entries(components.schemas).map(([id, schema]) => [id, stripDialect(schema as Record<string, unknown>)])) },
+    components: {
+      securitySchemes: {
+        [bearerScheme]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From POST /v1/auth/token; the operator token also goes here' },
+      },
+      schemas: Object.fromEntries(Object.entries(components.schemas).map(([id, schema]) => [id, stripDialect(schema as Record<string, unknown>)])),
+    },
   };
 }

@@ -2,6 +2,9 @@
 // health checks and graceful shutdown. main.ts runs one; tests run several in one process.
 import { createServer, type Server } from 'node:http';
 import { createApp, type App } from './app.ts';
+import { PasswordHasher } from './auth/passwords.ts';
+import { AccountService } from './auth/service.ts';
+import { TokenIssuer } from './auth/tokens.ts';
 import type { Config, MongoSettings } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { ConnectionDrain } from './http/connections.ts';
@@ -26,8 +29,8 @@ export interface ServiceOptions {
   readonly afterShutdown?: () => Promise<void>;
 }
 
-/** Builds the service; it listens once the caller calls server.listen. */
-export function createService(config: Config, mongo: MongoSettings, logger: Logger, options: ServiceOptions): Service {
+/** Builds the service; it listens once the caller calls server.listen. `authSecret` signs tokens. */
+export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
   const players = new PlayerService(database.players, {
@@ -35,7 +38,16 @@ export function createService(config: Config, mongo: MongoSettings, logger: Logg
       metrics.playersRegistered.inc();
     },
   });
-  const app = createApp({ players, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
+  const { auth } = config;
+  const accounts = new AccountService(players, database.accounts, new PasswordHasher(auth.hashConcurrency), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
+    operatorToken: auth.operatorToken,
+    loginLimit: auth.loginLimit,
+    loginWindowSeconds: auth.loginWindowSeconds,
+    onLogin: (outcome) => {
+      metrics.logins.inc({ outcome });
+    },
+  });
+  const app = createApp({ players, accounts, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
   const connections = new ConnectionDrain();
   const { http } = config;
   const server = createServer(

@@ -5,12 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { AccountRepository } from '../auth/repository.ts';
 import type { Metrics } from '../metrics.ts';
 import { PlayerRepository } from '../players/repository.ts';
 import { createMongoClient, ping } from './mongo.ts';
 
 export interface Database {
   readonly players: PlayerRepository;
+  readonly accounts: AccountRepository;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
   /** Stops the index retries and closes the client; call after the HTTP server has drained. */
@@ -22,16 +24,18 @@ const maxRetryDelayMs = 5000;
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
   const players = new PlayerRepository(client.db(settings.database));
+  const accounts = new AccountRepository(client.db(settings.database));
   const stopping = new AbortController();
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');
 
-  void prepare(client, players, logger, stopping.signal).then((done) => {
+  void prepare(client, [players, accounts], logger, stopping.signal).then((done) => {
     indexesReady = done;
   });
 
   return {
     players,
+    accounts,
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
       await ping(client, client.options.serverSelectionTimeoutMS);
@@ -43,13 +47,13 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   };
 }
 
-async function prepare(client: MongoClient, players: PlayerRepository, logger: Logger, signal: AbortSignal): Promise<boolean> {
+async function prepare(client: MongoClient, repositories: readonly { ensureIndexes(): Promise<void> }[], logger: Logger, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       // Explicitly: after a failed first connection the driver's implicit connect leaves the client
       // closed for good ("Topology is closed"), while connect() tries again.
       await client.connect();
-      await players.ensureIndexes();
+      for (const repository of repositories) await repository.ensureIndexes();
       logger.info('MongoDB connected; indexes ready');
       return true;
     } catch (error) {

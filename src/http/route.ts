@@ -3,7 +3,9 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
+import type { Access } from '../auth/caller.ts';
 import { AppError, validationError } from '../errors.ts';
+import { authorize } from './authentication.ts';
 import type { RequestState } from './request-context.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -38,6 +40,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly body?: { readonly schema: B; readonly contentTypes: readonly string[] };
   /** Request headers the operation reads, documented as parameters. */
   readonly headers?: readonly { readonly name: string; readonly description: string }[];
+  /** Who may call it (enforced before the body is read, documented as its security); none: no token is read. */
+  readonly access?: Access;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly handle: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<void> | void;
 }
@@ -50,12 +54,15 @@ export function defineRoute<P extends z.ZodType = None, Q extends z.ZodType = No
 /**
  * Registers every route. `parseBody` (a JSON body parser) runs inside the route, after the media type
  * check, so only routes that take a body parse one, and body errors are labelled with their route.
+ * `identifyCaller` runs first on routes that declare an `access`.
  */
-export function registerRoutes(router: Router, routes: readonly RouteSpec[], parseBody: Middleware): void {
+export function registerRoutes(router: Router, routes: readonly RouteSpec[], parseBody: Middleware, identifyCaller: Middleware): void {
   for (const route of routes) {
-    router[route.method](route.path, async (ctx) => {
+    const { access } = route;
+    router[route.method](route.path, ...(access === undefined ? [] : [identifyCaller]), async (ctx) => {
       // A route without parameters skips validation when there are none to check, as on most requests.
       const params = route.params === undefined ? {} : parse(ctx, route.params, ctx.params, 'path');
+      if (access !== undefined) authorize(ctx, access, params);
       const query = route.query === undefined && ctx.querystring === '' ? {} : parse(ctx, route.query ?? none, ctx.query, 'query');
       let body: unknown;
       if (route.body !== undefined) {

@@ -249,7 +249,7 @@ export class PlayerRepository {
   }
 }
 
-function isDuplicateKey(error: unknown): boolean {
+export function isDuplicateKey(error: unknown): boolean {
   if (error instanceof MongoBulkWriteError) {
     const writeErrors = [error.writeErrors].flat();
     return writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000);

@@ -1,19 +1,22 @@
 // /v1/players and /v1/games: parse HTTP specifics (ETag, If-Match, Location), call the service.
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { signUpSchema } from '../../auth/schema.ts';
+import type { AccountService } from '../../auth/service.ts';
 import type { StoredPlayer } from '../../players/repository.ts';
 import {
   gameStatsQuerySchema,
   gameStatsSchema,
   nickSchema,
-  playerInputSchema,
   playerPageSchema,
   playerPatchSchema,
   playerReplaceSchema,
   playerSchema,
   playerSearchSchema,
+  type Player,
 } from '../../players/schema.ts';
 import type { PlayerService, Precondition } from '../../players/service.ts';
+import { caller } from '../authentication.ts';
 import { problemSchema } from '../problem.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
 
@@ -21,14 +24,14 @@ const json = ['application/json'];
 const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
 
-const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+export const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: ['ETag'] });
 
 const commonProblems = {
   400: problem('Invalid input; `errors` lists each offending field'),
   503: problem('MongoDB is unreachable; retry later'),
 } as const;
-const writeProblems = {
+export const writeProblems = {
   ...commonProblems,
   413: problem('Body larger than the configured limit'),
   415: problem('Body is not JSON'),
@@ -36,18 +39,20 @@ const writeProblems = {
 const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
 
-export function playerRoutes(service: PlayerService): RouteSpec[] {
+const owner = { owner: 'nick' } as const;
+
+export function playerRoutes(service: PlayerService, accounts: AccountService): RouteSpec[] {
   return [
     defineRoute({
       method: 'post',
       path: '/v1/players',
       operationId: 'createPlayer',
-      summary: 'Publish a player profile',
+      summary: 'Publish a player profile; its password makes the caller its owner (POST /v1/auth/token)',
       tag: 'players',
-      body: { schema: playerInputSchema, contentTypes: json },
+      body: { schema: signUpSchema, contentTypes: json },
       responses: { 201: { ...playerResponse('Created'), headers: ['ETag', 'Location'] }, ...writeProblems, 409: problem('The nick is taken') },
       handle: async (ctx, { body }) => {
-        const stored = await service.create(body);
+        const stored = await accounts.signUp(body);
         ctx.status = 201;
         ctx.set('Location', `/v1/players/${encodeURIComponent(stored.player.nick)}`);
         sendPlayer(ctx, stored);
@@ -57,12 +62,15 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
       method: 'get',
       path: '/v1/players',
       operationId: 'searchPlayers',
-      summary: 'Find players to play with; all filters combine, pages follow nextCursor',
+      summary: 'Find players to play with; all filters combine, pages follow nextCursor; contact only with a token',
       tag: 'players',
       query: playerSearchSchema,
+      access: 'optional',
       responses: { 200: { description: 'One page of players in nick order', schema: playerPageSchema }, ...commonProblems },
       handle: async (ctx, { query }) => {
-        ctx.body = await service.search(query);
+        const page = await service.search(query);
+        ctx.vary('Authorization');
+        ctx.body = { ...page, items: page.items.map((player) => visibleTo(ctx, player)) };
       },
     }),
     defineRoute({
@@ -70,8 +78,9 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
       path: '/v1/players/:nick',
       params: nickParams,
       operationId: 'getPlayer',
-      summary: 'A player by nick (any letter case)',
+      summary: 'A player by nick (any letter case); contact only with a token',
       tag: 'players',
+      access: 'optional',
       headers: [{ name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' }],
       responses: { 200: playerResponse('The player'), 304: { description: 'Not modified' }, ...commonProblems, 404: problem('No such player') },
       handle: async (ctx, { params: { nick } }) => {
@@ -89,8 +98,9 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
       path: '/v1/players/:nick',
       params: nickParams,
       operationId: 'replacePlayer',
-      summary: 'Replace a player profile (the nick stays)',
+      summary: 'Replace a player profile (the nick stays); owner only',
       tag: 'players',
+      access: owner,
       headers: [ifMatchHeader],
       body: { schema: playerReplaceSchema, contentTypes: json },
       responses: {
@@ -109,8 +119,9 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
       path: '/v1/players/:nick',
       params: nickParams,
       operationId: 'updatePlayer',
-      summary: 'Change some fields (JSON merge patch; null removes bio or contact)',
+      summary: 'Change some fields (JSON merge patch; null removes bio or contact); owner only',
       tag: 'players',
+      access: owner,
       headers: [ifMatchHeader],
       body: { schema: playerPatchSchema, contentTypes: mergePatch },
       responses: {
@@ -129,8 +140,9 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
       path: '/v1/players/:nick',
       params: nickParams,
       operationId: 'deletePlayer',
-      summary: 'Remove a player profile',
+      summary: 'Remove a player profile; its owner or the operator',
       tag: 'players',
+      access: { ...owner, operator: true },
       headers: [ifMatchHeader],
       responses: {
         204: { description: 'Deleted' },
@@ -140,7 +152,7 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
         412: problem('If-Match does not match the current ETag'),
       },
       handle: async (ctx, { params: { nick } }) => {
-        await service.delete(nick, precondition(ctx));
+        await accounts.deletePlayer(nick, precondition(ctx));
         ctx.status = 204;
       },
     }),
@@ -162,7 +174,15 @@ export function playerRoutes(service: PlayerService): RouteSpec[] {
 
 function sendPlayer(ctx: Context, stored: StoredPlayer): void {
   ctx.set('ETag', etag(stored.revision));
-  ctx.body = stored.player;
+  ctx.vary('Authorization');
+  ctx.body = visibleTo(ctx, stored.player);
+}
+
+/** Contact details are for players with an account (and the operator), not for anonymous readers. */
+function visibleTo(ctx: Context, player: Player): Player {
+  if (caller(ctx).kind !== 'anonymous') return player;
+  const { contact: _private, ...visible } = player;
+  return visible;
 }
 
 const etag = (revision: string): string => `"${revision}"`;

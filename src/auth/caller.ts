@@ -1,0 +1,16 @@
+// Who is calling, and what a route requires of them. Plain data shared by the HTTP layer (which resolves
+// the caller and enforces the requirement) and the OpenAPI generator (which documents it).
+
+export type Caller =
+  | { readonly kind: 'anonymous' }
+  /** `nick` is normalised (the token's sub). */
+  | { readonly kind: 'player'; readonly nick: string }
+  | { readonly kind: 'operator' };
+
+/**
+ * `optional`: anyone, but a valid token shows more (e.g. contact details); an invalid one is still 401.
+ * `owner`: a token of the player named by the path parameter `param`; with `operator`, the operator's too.
+ */
+export type Access = 'optional' | { readonly owner: string; readonly operator?: boolean };
+
+export const anonymous: Caller = { kind: 'anonymous' };

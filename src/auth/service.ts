@@ -1,0 +1,138 @@
+// Account use cases: sign-up, login with throttling, password changes, and turning a bearer token into
+// a caller. Depends on the players domain (never the other way round) for the profile side of sign-up
+// and deletion.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import type { StoredPlayer } from '../players/repository.ts';
+import type { PlayerService, Precondition } from '../players/service.ts';
+import type { Caller } from './caller.ts';
+import type { PasswordHasher } from './passwords.ts';
+import { CredentialTakenError, type AccountRepository, type Credential } from './repository.ts';
+import type { SignUp } from './schema.ts';
+import { InvalidTokenError, type TokenIssuer } from './tokens.ts';
+
+export type LoginOutcome = 'success' | 'failure' | 'throttled';
+
+export interface AccountOptions {
+  readonly operatorToken: Uint8Array | undefined;
+  readonly loginLimit: number;
+  readonly loginWindowSeconds: number;
+  readonly now?: () => Date;
+  readonly onLogin?: (outcome: LoginOutcome) => void;
+}
+
+export class AccountService {
+  readonly #players: PlayerService;
+  readonly #repository: AccountRepository;
+  readonly #hasher: PasswordHasher;
+  readonly #tokens: TokenIssuer;
+  /** Digest of the operator token: equal-length buffers for timingSafeEqual, whatever the caller sends. */
+  readonly #operatorDigest: Buffer | undefined;
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #now: () => Date;
+  readonly #onLogin: (outcome: LoginOutcome) => void;
+
+  constructor(players: PlayerService, repository: AccountRepository, hasher: PasswordHasher, tokens: TokenIssuer, options: AccountOptions) {
+    this.#players = players;
+    this.#repository = repository;
+    this.#hasher = hasher;
+    this.#tokens = tokens;
+    this.#operatorDigest = options.operatorToken === undefined ? undefined : digest(options.operatorToken);
+    this.#limit = options.loginLimit;
+    this.#windowMs = options.loginWindowSeconds * 1000;
+    this.#now = options.now ?? (() => new Date());
+    this.#onLogin = options.onLogin ?? (() => undefined);
+  }
+
+  /**
+   * Hashes first, so the player never exists without its password for longer than one insert; if that
+   * insert fails, the player is removed again and the request fails as a whole.
+   */
+  async signUp(input: SignUp): Promise<StoredPlayer> {
+    const { password, ...profile } = input;
+    const hash = await this.#hasher.hash(password);
+    const stored = await this.#players.create(profile);
+    try {
+      await this.#repository.createFirst(profile.nick, hash, new Date(stored.player.createdAt));
+    } catch (error) {
+      await this.#players.delete(profile.nick, { revisions: [stored.revision] }).catch(() => undefined);
+      throw error;
+    }
+    return stored;
+  }
+
+  /**
+   * Deletes the profile, then its passwords (tokens die with them): those set before the delete began, so
+   * a player who takes the nick over meanwhile keeps theirs.
+   */
+  async deletePlayer(nick: string, precondition: Precondition | undefined): Promise<void> {
+    const deletedAt = this.#now();
+    await this.#players.delete(nick, precondition);
+    await this.#repository.removeAll(nick, deletedAt);
+  }
+
+  /** An unknown nick and a wrong password get the same 401 after the same work. */
+  async login(nick: string, password: string): Promise<{ token: string; expiresIn: number }> {
+    const credential = await this.#checkPassword(nick, password);
+    if (credential === undefined) throw new AppError(401, { detail: 'Unknown nick or wrong password.' });
+    return { token: await this.#tokens.issue({ nick: credential.nick, credential: credential.id }), expiresIn: this.#tokens.ttlSeconds };
+  }
+
+  /** Retires every token issued before: they name the old password. */
+  async changePassword(nick: string, currentPassword: string, newPassword: string): Promise<void> {
+    const credential = await this.#checkPassword(nick, currentPassword);
+    if (credential === undefined) throw new AppError(403, { detail: 'The current password is wrong.' });
+    const hash = await this.#hasher.hash(newPassword);
+    try {
+      await this.#repository.replace(credential, hash, this.#now());
+    } catch (error) {
+      if (error instanceof CredentialTakenError) throw new AppError(409, { detail: 'The password was changed concurrently; log in again.' });
+      throw error;
+    }
+  }
+
+  /** The caller a bearer token stands for; InvalidTokenError when it stands for no one. */
+  async authenticate(token: string): Promise<Caller> {
+    if (this.#isOperator(token)) return { kind: 'operator' };
+    const claims = await this.#tokens.verify(token);
+    const credential = await this.#repository.current(claims.nick);
+    if (credential?.id !== claims.credential) throw new InvalidTokenError('The token was revoked by a password change or account deletion.');
+    return { kind: 'player', nick: claims.nick };
+  }
+
+  #isOperator(token: string): boolean {
+    return this.#operatorDigest !== undefined && timingSafeEqual(digest(Buffer.from(token, 'utf8')), this.#operatorDigest);
+  }
+
+  /**
+   * The password in force when `password` matches it, else undefined; 429 while throttled. The attempt is
+   * recorded before it is judged and counted with every other recent one, so concurrent guesses see each
+   * other; it is forgotten again if it succeeds or is turned away.
+   */
+  async #checkPassword(nick: string, password: string): Promise<Credential | undefined> {
+    const now = this.#now();
+    const attempt = await this.#repository.recordAttempt(nick, now, this.#windowMs);
+    const recent = await this.#repository.recentAttempts(nick, new Date(now.getTime() - this.#windowMs), this.#limit + 1);
+    if (recent.length > this.#limit) {
+      await this.#repository.forgetAttempt(attempt);
+      this.#onLogin('throttled');
+      const others = recent.filter((entry) => !entry.id.equals(attempt));
+      const freedAt = (others[this.#limit - 1]?.at ?? now).getTime() + this.#windowMs;
+      const retryAfter = Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000));
+      throw new AppError(429, { detail: `Too many failed logins for "${nick}"; retry in ${String(retryAfter)} s.`, headers: { 'Retry-After': String(retryAfter) } });
+    }
+    const credential = await this.#repository.current(nick);
+    if (!(await this.#hasher.verify(password, credential?.hash))) {
+      this.#onLogin('failure');
+      return undefined;
+    }
+    await this.#repository.forgetAttempt(attempt);
+    this.#onLogin('success');
+    return credential;
+  }
+}
+
+function digest(value: Uint8Array): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -1,0 +1,65 @@
+// Who is calling: reads the bearer token of routes that declare an `access` (route.ts), and enforces it.
+// Routes never check ownership themselves; they declare it, and the OpenAPI document says the same.
+import type { Context, Next } from 'koa';
+import { anonymous, type Access, type Caller } from '../auth/caller.ts';
+import { InvalidTokenError } from '../auth/tokens.ts';
+import { AppError } from '../errors.ts';
+import { normaliseKey } from '../players/repository.ts';
+
+export type Authenticate = (token: string) => Promise<Caller>;
+
+interface CallerState {
+  caller?: Caller;
+}
+
+const realm = 'realm="playerfinder"';
+
+/** Sets the caller for the route; a token that is present but invalid is a 401, whatever the route. */
+export function identifyCaller(authenticate: Authenticate) {
+  return async function identify(ctx: Context, next: Next): Promise<void> {
+    (ctx.state as CallerState).caller = await callerOf(ctx.get('Authorization'), authenticate);
+    await next();
+  };
+}
+
+/** The caller identifyCaller found; anonymous on routes without an `access`. */
+export function caller(ctx: Context): Caller {
+  return (ctx.state as CallerState).caller ?? anonymous;
+}
+
+/** 401 (no usable credentials) or 403 (someone else's) unless the caller meets `access`. */
+export function authorize(ctx: Context, access: Access, params: unknown): void {
+  if (access === 'optional') return;
+  const who = caller(ctx);
+  if (who.kind === 'operator' && access.operator === true) return;
+  if (who.kind === 'anonymous') {
+    throw new AppError(401, { detail: 'Send Authorization: Bearer <token> (POST /v1/auth/token).', headers: { 'WWW-Authenticate': `Bearer ${realm}` } });
+  }
+  const owner = (params as Record<string, unknown>)[access.owner];
+  if (who.kind === 'player' && typeof owner === 'string' && normaliseKey(owner) === who.nick) return;
+  throw new AppError(403, {
+    detail: 'Only the profile\'s owner may do this.',
+    headers: { 'WWW-Authenticate': `Bearer ${realm}, error="insufficient_scope", error_description="not the owner of this profile"` },
+  });
+}
+
+async function callerOf(header: string, authenticate: Authenticate): Promise<Caller> {
+  // RFC 6750 §3.1: another scheme (or none) is no bearer credential at all, answered without an error code.
+  if (!/^Bearer(\s|$)/i.test(header)) return anonymous;
+  // §2.1: the token is b64token characters.
+  const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)?.[1];
+  if (token === undefined) throw invalidToken('The bearer token is malformed.');
+  try {
+    return await authenticate(token);
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw invalidToken(error.message);
+    throw error;
+  }
+}
+
+function invalidToken(description: string): AppError {
+  return new AppError(401, {
+    detail: description,
+    headers: { 'WWW-Authenticate': `Bearer ${realm}, error="invalid_token", error_description="${description.replaceAll('"', '\'')}"` },
+  });
+}
