@@ -123,6 +123,46 @@ const mutations: readonly Mutation[] = [
     tests: ['test/process.test.ts'],
     match: ['*never appear*'],
   },
+  {
+    bug: 'any player\'s token may edit any profile',
+    file: 'src/http/authentication.ts',
+    search: "if (who.kind === 'player' && typeof owner === 'string' && normaliseKey(owner) === who.nick) return;",
+    replace: "if (who.kind === 'player' && typeof owner === 'string') return;",
+    tests: ['test/accounts-api.test.ts'],
+    match: ['another player*'],
+  },
+  {
+    bug: 'contact details shown to anonymous readers',
+    file: 'src/http/routes/players.ts',
+    search: "if (caller(ctx).kind !== 'anonymous') return player;",
+    replace: 'return player;',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['contact is shown*'],
+  },
+  {
+    bug: 'a password change leaves older tokens valid',
+    file: 'src/auth/service.ts',
+    search: 'if (credential?.id !== claims.credential)',
+    replace: 'if (credential === undefined)',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['a password change retires*'],
+  },
+  {
+    bug: 'an unknown nick answers at once, so timing tells which nicks exist',
+    file: 'src/auth/passwords.ts',
+    search: 'const match = hashFormat.exec(stored ?? (await this.#dummy));',
+    replace: "if (stored === undefined) return false;\n    const match = hashFormat.exec(stored);",
+    tests: ['test/accounts-api.test.ts'],
+    match: ['an unknown nick and a wrong password*'],
+  },
+  {
+    bug: 'login throttling never engages',
+    file: 'src/auth/service.ts',
+    search: 'if (recent.length > this.#limit) {',
+    replace: 'if (recent.length > this.#limit * 1000) {',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['login throttling*'],
+  },
 ];
 
 interface Outcome {

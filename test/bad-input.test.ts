@@ -2,13 +2,16 @@
 // MongoDB operator passed through. Also: request ids and the one-line-per-request log.
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
-import { send, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
+import { send, signUp, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
 import { histogram, parseExposition, type Sample } from './helpers/prometheus.ts';
 
 let api: TestApp;
+/** The token of `someone`, so writes to /v1/players/someone get past authorization to their input checks. */
+let owner: Record<string, string>;
 
 test.before(async () => {
   api = await startTestApp('bad_input', { env: { BODY_LIMIT_BYTES: '2048' } });
+  owner = (await signUp(api.url, 'someone')).auth;
 });
 
 test.after.always(() => closeIfStarted(api));
@@ -86,7 +89,7 @@ test('malformed JSON and a non-object body are a 400', async (t) => {
   t.deepEqual(pointers(malformed), ['']);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '"just a string"', headers }), 400);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '[1,2]', headers }), 400);
-  const empty = assertProblem(t, await call('PATCH', '/v1/players/someone', { rawBody: '', headers }), 400);
+  const empty = assertProblem(t, await call('PATCH', '/v1/players/someone', { rawBody: '', headers: { ...headers, ...owner } }), 400);
   t.regex(empty.detail, /empty/);
   t.deepEqual(pointers(empty), ['']);
 });
@@ -104,8 +107,8 @@ test('a body that does not match its Content-Encoding is a 400 pointing at the w
 });
 
 test('only routes that take a body parse one', async (t) => {
-  const response = await call('DELETE', '/v1/players/nobody_to_delete', { rawBody: '{not json', headers: { 'content-type': 'application/json' } });
-  assertProblem(t, response, 404);
+  const response = await call('DELETE', '/v1/players/someone', { rawBody: '{not json', headers: { 'content-type': 'application/json', 'If-Match': '"not-current"', ...owner } });
+  assertProblem(t, response, 412);
 });
 
 test.serial('a body over the limit is counted and logged under its route as a 413', async (t) => {
@@ -150,10 +153,10 @@ test('a non-JSON content type on a write is a 415 that says what to send', async
   assertProblem(t, form, 415);
   t.is(form.headers.get('accept-post'), 'application/json');
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '' }), 415);
-  const patch = await call('PATCH', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
+  const patch = await call('PATCH', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain', ...owner } });
   assertProblem(t, patch, 415);
   t.is(patch.headers.get('accept-patch'), 'application/merge-patch+json, application/json');
-  const put = await call('PUT', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
+  const put = await call('PUT', '/v1/players/someone', { rawBody: '{}', headers: { 'content-type': 'text/plain', ...owner } });
   assertProblem(t, put, 415);
   t.is(put.headers.get('accept-post'), null, 'Accept-Post describes POST only');
 });
@@ -161,7 +164,7 @@ test('a non-JSON content type on a write is a 415 that says what to send', async
 test('operators in the body are a 400 and never reach MongoDB', async (t) => {
   const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('x', { nick: { $ne: null } }) }), 400);
   t.deepEqual(pointers(problem), ['/nick']);
-  assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { age: { $gt: 0 } } }), 400);
+  assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { age: { $gt: 0 } }, headers: owner }), 400);
   assertProblem(t, await call('POST', '/v1/players', { rawBody: '{"__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } }), 400);
 });
 

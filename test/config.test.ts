@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { MongoClient } from 'mongodb';
-import { ConfigError, loadConfig, redactUri } from '../src/config.ts';
+import { ConfigError, loadConfig, redactUri, requiredAuthSecret } from '../src/config.ts';
 import { createMongoClient } from '../src/db/mongo.ts';
 import { createMetrics } from '../src/metrics.ts';
 
@@ -104,4 +104,29 @@ test('URIs are redacted before they are logged', (t) => {
   t.is(redactUri('mongodb://user:secret@db:27017/x'), 'mongodb://***@db:27017/x');
   t.is(redactUri('mongodb+srv://u:p%40ss@cluster0.example.net/'), 'mongodb+srv://***@cluster0.example.net/');
   t.is(redactUri('mongodb://db:27017/'), 'mongodb://db:27017/');
+});
+
+const key32 = 'k'.repeat(32);
+
+test('AUTH_SECRET is required with a configured MongoDB, optional only in the embedded development mode', (t) => {
+  const error = t.throws(() => requiredAuthSecret(loadConfig({ MONGODB_URI: 'mongodb://db/app' })), { instanceOf: ConfigError });
+  t.regex(error.message, /^invalid AUTH_SECRET: required/);
+  t.is(requiredAuthSecret(loadConfig({})), undefined);
+  t.deepEqual(requiredAuthSecret(loadConfig({ MONGODB_URI: 'mongodb://db/app', AUTH_SECRET: key32 })), new TextEncoder().encode(key32));
+});
+
+test('AUTH_SECRET and OPERATOR_TOKEN come from the variable or a file, at least 32 bytes, never both', (t) => {
+  const fromFile = loadConfig({ AUTH_SECRET_FILE: secretFile('auth', `${key32}\n`), OPERATOR_TOKEN_FILE: secretFile('operator', 'o'.repeat(40)) }).auth;
+  t.deepEqual(fromFile.secret, new TextEncoder().encode(key32));
+  t.deepEqual(fromFile.operatorToken, new TextEncoder().encode('o'.repeat(40)));
+  t.is(loadConfig({}).auth.operatorToken, undefined);
+  t.throws(() => loadConfig({ AUTH_SECRET: 'short' }), { message: /^invalid AUTH_SECRET: must be at least 32 bytes, got 5$/ });
+  t.throws(() => loadConfig({ OPERATOR_TOKEN: 'short' }), { message: /^invalid OPERATOR_TOKEN: must be at least 32 bytes/ });
+  t.throws(() => loadConfig({ AUTH_SECRET: key32, AUTH_SECRET_FILE: secretFile('both', key32) }), { message: /^invalid AUTH_SECRET: set AUTH_SECRET or AUTH_SECRET_FILE, not both$/ });
+  t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: join(secretsDir, 'absent') }), { message: /^invalid OPERATOR_TOKEN_FILE: cannot read .* \(ENOENT\)$/ });
+});
+
+test('token lifetime and login throttling have documented defaults', (t) => {
+  t.like(loadConfig({}).auth, { tokenTtlSeconds: 3600, loginLimit: 5, loginWindowSeconds: 900, hashConcurrency: 2 });
+  t.throws(() => loadConfig({ AUTH_TOKEN_TTL_SECONDS: '1h' }), { message: /^invalid AUTH_TOKEN_TTL_SECONDS:/ });
 });

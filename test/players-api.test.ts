@@ -3,7 +3,7 @@
 import test from 'ava';
 import { playerPageSchema, playerSchema } from '../src/players/schema.ts';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
-import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+import { send, signUp, validPlayer, validProfile, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
 
@@ -21,7 +21,7 @@ test('POST creates a player: 201, Location, ETag and the stored fields', async (
   t.is(response.headers.get('location'), '/v1/players/Create_Me');
   t.regex(response.headers.get('etag') ?? '', /^"[^"]+"$/);
   const player = playerSchema.parse(response.body);
-  t.like(player, { nick: 'Create_Me', age: 30, bio: 'Support main', contact: 'ada#1815', region: 'eu' });
+  t.like(player, { nick: 'Create_Me', age: 30, bio: 'Support main', region: 'eu' });
   t.is(player.createdAt, player.updatedAt);
 });
 
@@ -61,9 +61,10 @@ test('20 concurrent identical POSTs give exactly one 201 and nineteen 409s', asy
 });
 
 test('PUT replaces every field, removes omitted optional ones and keeps nick and createdAt', async (t) => {
-  const created = playerSchema.parse((await call('POST', '/v1/players', { body: validPlayer('replace_me', { bio: 'old bio' }) })).body);
-  const { nick: _nick, ...withoutNick } = validPlayer('replace_me', { age: 41, region: 'na', platforms: ['xbox', 'pc'] });
-  const replaced = await call('PUT', '/v1/players/REPLACE_ME', { body: withoutNick });
+  const { auth } = await signUp(api.url, 'replace_me', { bio: 'old bio' });
+  const created = playerSchema.parse((await call('GET', '/v1/players/replace_me')).body);
+  const { nick: _nick, ...withoutNick } = validProfile('replace_me', { age: 41, region: 'na', platforms: ['xbox', 'pc'] });
+  const replaced = await call('PUT', '/v1/players/REPLACE_ME', { body: withoutNick, headers: auth });
   t.is(replaced.status, 200);
   const player = playerSchema.parse(replaced.body);
   t.like(player, { nick: 'replace_me', age: 41, region: 'na', createdAt: created.createdAt });
@@ -73,26 +74,26 @@ test('PUT replaces every field, removes omitted optional ones and keeps nick and
 });
 
 test('PUT or PATCH that tries to change the nick is a 400', async (t) => {
-  await call('POST', '/v1/players', { body: validPlayer('keeps_nick') });
-  const put = await call('PUT', '/v1/players/keeps_nick', { body: validPlayer('other_nick') });
+  const { auth } = await signUp(api.url, 'keeps_nick');
+  const put = await call('PUT', '/v1/players/keeps_nick', { body: validProfile('other_nick'), headers: auth });
   t.is(put.status, 400);
   t.is((put.body as ProblemBody).errors?.[0]?.pointer, '/nick');
-  const patch = await call('PATCH', '/v1/players/keeps_nick', { rawBody: '{"nick":"other_nick"}', headers: { 'content-type': 'application/merge-patch+json' } });
+  const patch = await call('PATCH', '/v1/players/keeps_nick', { rawBody: '{"nick":"other_nick"}', headers: { 'content-type': 'application/merge-patch+json', ...auth } });
   t.is(patch.status, 400);
   t.is((await call('GET', '/v1/players/other_nick')).status, 404);
 });
 
-test('PUT and PATCH of an unknown player are 404', async (t) => {
-  const { nick: _nick, ...body } = validPlayer('ghost_player');
-  t.is((await call('PUT', '/v1/players/ghost_player', { body })).status, 404);
-  t.is((await call('PATCH', '/v1/players/ghost_player', { body: { age: 20 } })).status, 404);
+test('PUT and PATCH of an unknown player need its token, which nobody has: 401', async (t) => {
+  const { nick: _nick, ...body } = validProfile('ghost_player');
+  t.is((await call('PUT', '/v1/players/ghost_player', { body })).status, 401);
+  t.is((await call('PATCH', '/v1/players/ghost_player', { body: { age: 20 } })).status, 401);
 });
 
 test('PATCH merges (RFC 7396): changes given fields, null removes, the rest stays', async (t) => {
-  await call('POST', '/v1/players', { body: validPlayer('patch_me', { bio: 'hello', contact: 'me#1' }) });
+  const { auth } = await signUp(api.url, 'patch_me', { bio: 'hello', contact: 'me#1' });
   const patched = await call('PATCH', '/v1/players/patch_me', {
     rawBody: JSON.stringify({ age: 35, bio: null, languages: ['en', 'es'] }),
-    headers: { 'content-type': 'application/merge-patch+json' },
+    headers: { 'content-type': 'application/merge-patch+json', ...auth },
   });
   t.is(patched.status, 200);
   const player = playerSchema.parse(patched.body);
@@ -102,8 +103,8 @@ test('PATCH merges (RFC 7396): changes given fields, null removes, the rest stay
 });
 
 test('PATCH whose result is invalid is a 400 naming the field, and changes nothing', async (t) => {
-  await call('POST', '/v1/players', { body: validPlayer('patch_invalid') });
-  const response = await call('PATCH', '/v1/players/patch_invalid', { body: { games: [] } });
+  const { auth } = await signUp(api.url, 'patch_invalid');
+  const response = await call('PATCH', '/v1/players/patch_invalid', { body: { games: [] }, headers: auth });
   t.is(response.status, 400);
   t.is((response.body as ProblemBody).errors?.[0]?.pointer, '/games');
   const stored = playerSchema.parse((await call('GET', '/v1/players/patch_invalid')).body);
@@ -111,44 +112,42 @@ test('PATCH whose result is invalid is a 400 naming the field, and changes nothi
 });
 
 test('If-Match: the current ETag lets a write through, a stale one gets 412 and changes nothing', async (t) => {
-  const created = await call('POST', '/v1/players', { body: validPlayer('guarded') });
-  const firstTag = created.headers.get('etag') ?? '';
-  const first = await call('PATCH', '/v1/players/guarded', { body: { age: 50 }, headers: { 'If-Match': firstTag } });
+  const { auth, etag: firstTag } = await signUp(api.url, 'guarded');
+  const first = await call('PATCH', '/v1/players/guarded', { body: { age: 50 }, headers: { 'If-Match': firstTag, ...auth } });
   t.is(first.status, 200);
   t.not(first.headers.get('etag'), firstTag);
-  const stale = await call('PATCH', '/v1/players/guarded', { body: { age: 60 }, headers: { 'If-Match': firstTag } });
+  const stale = await call('PATCH', '/v1/players/guarded', { body: { age: 60 }, headers: { 'If-Match': firstTag, ...auth } });
   t.is(stale.status, 412);
-  const { nick: _nick, ...body } = validPlayer('guarded', { age: 70 });
-  t.is((await call('PUT', '/v1/players/guarded', { body, headers: { 'If-Match': firstTag } })).status, 412);
-  t.is((await call('DELETE', '/v1/players/guarded', { headers: { 'If-Match': firstTag } })).status, 412);
+  const { nick: _nick, ...body } = validProfile('guarded', { age: 70 });
+  t.is((await call('PUT', '/v1/players/guarded', { body, headers: { 'If-Match': firstTag, ...auth } })).status, 412);
+  t.is((await call('DELETE', '/v1/players/guarded', { headers: { 'If-Match': firstTag, ...auth } })).status, 412);
   t.is(playerSchema.parse((await call('GET', '/v1/players/guarded')).body).age, 50);
-  t.is((await call('PUT', '/v1/players/guarded', { body, headers: { 'If-Match': '*' } })).status, 200);
+  t.is((await call('PUT', '/v1/players/guarded', { body, headers: { 'If-Match': '*', ...auth } })).status, 200);
 });
 
 test('two concurrent edits from the same version: one wins, the other gets 412', async (t) => {
-  const created = await call('POST', '/v1/players', { body: validPlayer('contested') });
-  const etag = created.headers.get('etag') ?? '';
+  const { auth, etag } = await signUp(api.url, 'contested');
   const [a, b] = await Promise.all([
-    call('PATCH', '/v1/players/contested', { body: { age: 20 }, headers: { 'If-Match': etag } }),
-    call('PATCH', '/v1/players/contested', { body: { age: 21 }, headers: { 'If-Match': etag } }),
+    call('PATCH', '/v1/players/contested', { body: { age: 20 }, headers: { 'If-Match': etag, ...auth } }),
+    call('PATCH', '/v1/players/contested', { body: { age: 21 }, headers: { 'If-Match': etag, ...auth } }),
   ]);
   t.deepEqual([a.status, b.status].sort(), [200, 412]);
 });
 
 test('concurrent PATCHes of different fields without If-Match both survive', async (t) => {
-  await call('POST', '/v1/players', { body: validPlayer('many_editors') });
+  const { auth } = await signUp(api.url, 'many_editors');
   const edits = [{ age: 44 }, { bio: 'edited' }, { contact: 'new#2' }, { region: 'asia' }, { firstName: 'Grace' }];
-  const responses = await Promise.all(edits.map((body) => call('PATCH', '/v1/players/many_editors', { body })));
+  const responses = await Promise.all(edits.map((body) => call('PATCH', '/v1/players/many_editors', { body, headers: auth })));
   t.deepEqual(responses.map((response) => response.status), edits.map(() => 200));
-  const player = playerSchema.parse((await call('GET', '/v1/players/many_editors')).body);
+  const player = playerSchema.parse((await call('GET', '/v1/players/many_editors', { headers: auth })).body);
   t.like(player, { age: 44, bio: 'edited', contact: 'new#2', region: 'asia', firstName: 'Grace' });
 });
 
-test('DELETE removes a player: 204, then 404', async (t) => {
-  await call('POST', '/v1/players', { body: validPlayer('delete_me') });
-  t.is((await call('DELETE', '/v1/players/DELETE_ME')).status, 204);
+test('DELETE by the owner removes a player: 204, then 404, and the token dies with it', async (t) => {
+  const { auth } = await signUp(api.url, 'delete_me');
+  t.is((await call('DELETE', '/v1/players/DELETE_ME', { headers: auth })).status, 204);
   t.is((await call('GET', '/v1/players/delete_me')).status, 404);
-  t.is((await call('DELETE', '/v1/players/delete_me')).status, 404);
+  t.is((await call('DELETE', '/v1/players/delete_me', { headers: auth })).status, 401);
 });
 
 test('GET /status keeps the original contract; GET / names the service', async (t) => {

@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { playerSchema } from '../src/players/schema.ts';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
 import { databaseUri } from './helpers/mongo.ts';
-import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
+import { login, send, testPassword, validPlayer, validProfile, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
 
@@ -16,11 +16,18 @@ test.before(async () => {
 
 test.after.always(() => closeIfStarted(api));
 
-const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
+/** Owner tokens by normalised nick: every write here is the owner's, so only the preconditions decide. */
+const tokens = new Map<string, string>();
+
+const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) => {
+  const token = tokens.get(path.split('/')[3]?.toLowerCase() ?? '');
+  return send(api.url, method, path, token === undefined ? options : { ...options, headers: { Authorization: `Bearer ${token}`, ...options.headers } });
+};
 
 async function create(nick: string): Promise<string> {
   const created = await call('POST', '/v1/players', { body: validPlayer(nick) });
   if (created.status !== 201) throw new Error(`POST ${nick}: ${String(created.status)} ${created.text}`);
+  tokens.set(nick.toLowerCase(), await login(api.url, nick, testPassword));
   return created.headers.get('etag') ?? '';
 }
 
@@ -43,7 +50,7 @@ test('If-None-Match with a stale or an unrelated tag gets 200, the body and the 
 
 test('a weak tag in If-Match never matches (strong comparison): 412, and nothing changes', async (t) => {
   const etag = await create('weak_match');
-  for (const [method, body] of [['PATCH', { age: 77 }], ['PUT', validPlayer('weak_match', { age: 77 })], ['DELETE', undefined]] as const) {
+  for (const [method, body] of [['PATCH', { age: 77 }], ['PUT', validProfile('weak_match', { age: 77 })], ['DELETE', undefined]] as const) {
     const response = await call(method, '/v1/players/weak_match', { headers: { 'If-Match': `W/${etag}` }, ...(body === undefined ? {} : { body }) });
     t.is(response.status, 412, method);
   }
@@ -54,7 +61,7 @@ test('a weak tag in If-Match never matches (strong comparison): 412, and nothing
 
 test('a body nick that differs from the path only in letter case is accepted on PUT and PATCH; the stored nick stays', async (t) => {
   await create('Case_Body');
-  const put = await call('PUT', '/v1/players/case_body', { body: validPlayer('CASE_BODY', { age: 31 }) });
+  const put = await call('PUT', '/v1/players/case_body', { body: validProfile('CASE_BODY', { age: 31 }) });
   t.is(put.status, 200, put.text);
   t.like(put.body, { nick: 'Case_Body', age: 31 });
   const patch = await call('PATCH', '/v1/players/CASE_body', { body: { nick: 'case_BODY', age: 32 } });
@@ -64,7 +71,7 @@ test('a body nick that differs from the path only in letter case is accepted on 
 
 test('a write that runs out of retries gets 409 and changes nothing', async (t) => {
   const etag = await create('pile_up');
-  const { nick: _nick, ...replacement } = validPlayer('pile_up', { age: 99 });
+  const { nick: _nick, ...replacement } = validProfile('pile_up', { age: 99 });
   // Another writer holds the claim on the next version (README, "How a write is made safe") and never lets
   // go within the retries: every attempt loses.
   const client = new MongoClient(await databaseUri(api.databaseName));

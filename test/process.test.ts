@@ -143,6 +143,13 @@ test('a bad setting exits non-zero with one line naming the variable', async (t)
   t.is(result.stdout, '');
 });
 
+test('without AUTH_SECRET the service refuses to start, in one line naming it', async (t) => {
+  const result = await runServerToExit({ MONGODB_URI: 'mongodb://127.0.0.1:9/playerfinder' });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /^playerfinder: invalid AUTH_SECRET: required \(or AUTH_SECRET_FILE\).+\n$/);
+  t.is(result.stdout, '');
+});
+
 test('with no MongoDB configured and no way to fetch mongod, the service says so in one line and exits 1', async (t) => {
   // An unreachable download URL and empty cache folders make the embedded MongoDB fail the same way anywhere.
   const empty = await mkdtemp(join(tmpdir(), 'playerfinder-embedded-'));

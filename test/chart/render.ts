@@ -192,6 +192,7 @@ export const names = {
   mongodb: 'playerfinder-mongodb',
   headless: 'playerfinder-mongodb-headless',
   secret: 'playerfinder-mongodb',
+  authSecret: 'playerfinder-auth',
   scripts: 'playerfinder-mongodb-scripts',
   test: 'playerfinder-test',
 } as const;

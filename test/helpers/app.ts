@@ -12,6 +12,9 @@ import type { Metrics } from '../../src/metrics.ts';
 import { createService } from '../../src/service.ts';
 import { databaseUri, uniqueDatabaseName } from './mongo.ts';
 
+/** The signing key of test apps, so tests can forge tokens with it (or with another key). */
+export const testAuthSecret = 'test-signing-key-that-is-at-least-32-bytes-long';
+
 export interface TestApp {
   readonly url: string;
   readonly app: App;
@@ -36,9 +39,10 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
     MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1500',
     SHUTDOWN_DELAY_MS: '0',
     SHUTDOWN_TIMEOUT_MS: '1000',
+    AUTH_SECRET: testAuthSecret,
     ...options.env,
   });
-  if (config.mongo === undefined) throw new Error('test config has no MongoDB');
+  if (config.mongo === undefined || config.auth.secret === undefined) throw new Error('test config has no MongoDB or no AUTH_SECRET');
   const databaseName = config.mongo.database;
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -48,7 +52,7 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const { server, app, metrics, database } = createService(config, config.mongo, logger, { info: { name: 'playerfinder', version: 'test' }, signals: [] });
+  const { server, app, metrics, database } = createService(config, config.mongo, config.auth.secret, logger, { info: { name: 'playerfinder', version: 'test' }, signals: [] });
   await listen(server);
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   if (options.waitUntilReady !== false) await waitForStatus(`${url}/readyz`, 200);

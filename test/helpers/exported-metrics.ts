@@ -10,6 +10,7 @@ export const exportedMetricNames: readonly string[] = [
   'mongodb_pool_connections',
   // Domain counter.
   'playerfinder_players_registered_total',
+  'playerfinder_logins_total',
   // prom-client default metrics used by the dashboard.
   'nodejs_eventloop_lag_p99_seconds',
   'nodejs_eventloop_lag_seconds',

@@ -1,6 +1,15 @@
 // Valid players and a small JSON client for the API tests.
 
+/** The password validPlayer signs up with; tests scan responses and logs for it. */
+export const testPassword = 'correct horse battery staple';
+
+/** A valid sign-up (POST /v1/players): a profile and its password. */
 export function validPlayer(nick: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...validProfile(nick), password: testPassword, ...overrides };
+}
+
+/** A valid profile without the password, e.g. a PUT body. */
+export function validProfile(nick: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     nick,
     firstName: 'Ada',
@@ -55,3 +64,19 @@ export interface ProblemBody {
   readonly requestId?: string;
   readonly errors?: { pointer: string; detail: string }[];
 }
+
+/** Signs `nick` up and logs in: its token as request headers, and the created player's ETag. */
+export async function signUp(baseUrl: string, nick: string, overrides: Record<string, unknown> = {}): Promise<{ auth: Record<string, string>; etag: string; token: string }> {
+  const created = await send(baseUrl, 'POST', '/v1/players', { body: validPlayer(nick, overrides) });
+  if (created.status !== 201) throw new Error(`sign-up of ${nick} failed: ${created.text}`);
+  const token = await login(baseUrl, nick, typeof overrides.password === 'string' ? overrides.password : testPassword);
+  return { auth: bearer(token), etag: created.headers.get('etag') ?? '', token };
+}
+
+export async function login(baseUrl: string, nick: string, password: string): Promise<string> {
+  const response = await send(baseUrl, 'POST', '/v1/auth/token', { body: { nick, password } });
+  if (response.status !== 200) throw new Error(`login of ${nick} failed: ${response.text}`);
+  return (response.body as { token: string }).token;
+}
+
+export const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });

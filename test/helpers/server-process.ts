@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+/** Any 32+ bytes: processes under test need a signing key unless they run the embedded MongoDB. */
+const testAuthSecret = 'process-test-signing-key-at-least-32-bytes';
+
 const entryPoint = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface ServerProcess {
@@ -19,7 +22,7 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [entryPoint], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', AUTH_SECRET: testAuthSecret, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -109,7 +109,7 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     const port = await freePort();
     const database = uniqueDatabaseName('image_test');
     databases.push(database);
-    const envArgs = Object.entries({ ...env, PORT: String(port), MONGODB_URI: await databaseUri(database) }).flatMap(
+    const envArgs = Object.entries({ AUTH_SECRET: 'image-test-signing-key-at-least-32-bytes', ...env, PORT: String(port), MONGODB_URI: await databaseUri(database) }).flatMap(
       ([key, value]) => ['-e', `${key}=${value}`],
     );
     const id = await docker('run', '-d', '--network', 'host', '--label', RUN_LABEL, ...extraArgs, ...envArgs, TAG);

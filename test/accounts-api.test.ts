@@ -1,0 +1,296 @@
+// Accounts over real HTTP against a real MongoDB-wire server: sign-up, tokens (missing, malformed,
+// expired, wrongly signed, revoked, someone else's), the operator, password changes, legacy profiles,
+// login throttling, contact privacy, metrics, and a password that never leaves the server.
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { decodeJwt, SignJWT } from 'jose';
+import { playerPageSchema, playerSchema } from '../src/players/schema.ts';
+import { startTestApp, testAuthSecret, type TestApp } from './helpers/app.ts';
+import { parseExposition } from './helpers/prometheus.ts';
+import { bearer, login, send, signUp, testPassword, validPlayer, validProfile, type JsonResponse, type ProblemBody, type SendOptions } from './helpers/players.ts';
+
+const operatorToken = 'operator-token-for-moderation-0123456789abcdef';
+const newPassword = 'a brand new passphrase';
+// Long enough for three scrypt hashes on a busy machine, short enough to wait out.
+const throttle = { LOGIN_THROTTLE_LIMIT: '3', LOGIN_THROTTLE_WINDOW_SECONDS: '8' };
+
+let api: TestApp;
+/** Every app and response body of this file, scanned at the end for the passwords. */
+const apps: TestApp[] = [];
+const responseTexts: string[] = [];
+
+async function startApp(name: string, env: Record<string, string>): Promise<TestApp> {
+  const app = await startTestApp(name, { env });
+  apps.push(app);
+  return app;
+}
+
+test.before(async () => {
+  api = await startApp('accounts_api', { OPERATOR_TOKEN: operatorToken });
+});
+
+test.after.always('no password ever appears in a response body or a log line', (t) => {
+  const logs = apps.flatMap((app) => app.logs).map((line) => JSON.stringify(line)).join('\n');
+  for (const password of [testPassword, newPassword, 'first concurrent pass', 'second concurrent pass', operatorToken]) {
+    t.false(responseTexts.some((text) => text.includes(password)), password);
+    t.false(logs.includes(password), password);
+  }
+  t.true(responseTexts.length > 0 && logs.length > 0, 'something was scanned');
+});
+
+test.after.always(async () => {
+  await Promise.all(apps.map((app) => app.close()));
+});
+
+async function call(method: string, path: string, options?: SendOptions, app: TestApp = api): Promise<JsonResponse> {
+  const response = await send(app.url, method, path, options);
+  responseTexts.push(response.text);
+  return response;
+}
+
+const problem = (response: JsonResponse) => response.body as ProblemBody;
+const operator = bearer(operatorToken);
+
+/** The claims of a real token, signed again as the test likes. */
+async function forge(token: string, key: Uint8Array, expiresAt: number): Promise<string> {
+  const { iat: _iat, exp: _exp, ...claims } = decodeJwt(token);
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(expiresAt - 3600).setExpirationTime(expiresAt).sign(key);
+}
+
+test('sign-up needs a password of 10-128 characters', async (t) => {
+  const { password: _password, ...withoutPassword } = validPlayer('no_password');
+  const missing = await call('POST', '/v1/players', { body: withoutPassword });
+  t.is(missing.status, 400);
+  t.is(problem(missing).errors?.[0]?.pointer, '/password');
+  t.is((await call('POST', '/v1/players', { body: validPlayer('short_password', { password: 'too short' }) })).status, 400);
+  t.is((await call('POST', '/v1/players', { body: validPlayer('long_password', { password: 'x'.repeat(129) }) })).status, 400);
+});
+
+test('login answers a JWT for the normalised nick, expiring in an hour, not to be cached', async (t) => {
+  t.is((await call('POST', '/v1/players', { body: validPlayer('Token_Owner', { contact: 'owner#1' }) })).status, 201);
+  const response = await call('POST', '/v1/auth/token', { body: { nick: 'TOKEN_owner', password: testPassword } });
+  t.is(response.status, 200);
+  t.is(response.headers.get('cache-control'), 'no-store');
+  const { token, expiresIn } = response.body as { token: string; expiresIn: number };
+  t.is(expiresIn, 3600);
+  const claims = decodeJwt(token);
+  t.is(claims.sub, 'token_owner');
+  t.is((claims.exp ?? 0) - (claims.iat ?? 0), 3600);
+});
+
+test('PUT, PATCH and DELETE without a token: 401 with a Bearer challenge and nothing changes', async (t) => {
+  await signUp(api.url, 'no_token');
+  const { nick: _nick, ...profile } = validProfile('no_token', { age: 99 });
+  for (const response of [
+    await call('PUT', '/v1/players/no_token', { body: profile }),
+    await call('PATCH', '/v1/players/no_token', { body: { age: 99 } }),
+    await call('DELETE', '/v1/players/no_token'),
+  ]) {
+    t.is(response.status, 401);
+    t.is(response.headers.get('www-authenticate'), 'Bearer realm="playerfinder"');
+    t.is(response.headers.get('content-type'), 'application/problem+json');
+  }
+  t.is(playerSchema.parse((await call('GET', '/v1/players/no_token')).body).age, 30);
+});
+
+test('malformed, wrongly signed and expired tokens: 401 invalid_token', async (t) => {
+  const { token } = await signUp(api.url, 'bad_tokens');
+  const wrongKey = new TextEncoder().encode('another-key-that-is-also-32-bytes-long!!');
+  const now = Math.floor(Date.now() / 1000);
+  const cases: Record<string, string> = {
+    'not a JWT': 'Bearer not-a-jwt',
+    'an empty bearer token': 'Bearer ',
+    'a tampered payload': `Bearer ${token.slice(0, -4)}AAAA`,
+    'wrongly signed': `Bearer ${await forge(token, wrongKey, now + 600)}`,
+    'expired': `Bearer ${await forge(token, new TextEncoder().encode(testAuthSecret), now - 60)}`,
+  };
+  for (const [name, authorization] of Object.entries(cases)) {
+    const response = await call('PATCH', '/v1/players/bad_tokens', { body: { age: 40 }, headers: { Authorization: authorization } });
+    t.is(response.status, 401, name);
+    t.regex(response.headers.get('www-authenticate') ?? '', /^Bearer realm="playerfinder", error="invalid_token", error_description="[^"]+"$/, name);
+  }
+  t.regex((await call('PATCH', '/v1/players/bad_tokens', { body: { age: 40 }, headers: { Authorization: cases.expired ?? '' } })).headers.get('www-authenticate') ?? '', /expired/);
+  // Another scheme is no bearer credential at all: the plain challenge, without an error code (RFC 6750 §3.1).
+  const basic = await call('PATCH', '/v1/players/bad_tokens', { body: { age: 40 }, headers: { Authorization: `Basic ${Buffer.from('bad_tokens:x').toString('base64')}` } });
+  t.is(basic.status, 401);
+  t.is(basic.headers.get('www-authenticate'), 'Bearer realm="playerfinder"');
+  // Reads with a bad token are refused too, rather than silently served as anonymous.
+  t.is((await call('GET', '/v1/players/bad_tokens', { headers: { Authorization: 'Bearer not-a-jwt' } })).status, 401);
+  // The same claims signed with the right key and a future expiry do work: the cases failed for their flaw.
+  const fresh = await forge(token, new TextEncoder().encode(testAuthSecret), now + 600);
+  t.is((await call('PATCH', '/v1/players/bad_tokens', { body: { age: 40 }, headers: bearer(fresh) })).status, 200);
+});
+
+test('another player\'s token: 403 insufficient_scope on PUT, PATCH, DELETE and password change', async (t) => {
+  await signUp(api.url, 'victim_player');
+  const { auth } = await signUp(api.url, 'intruder');
+  const { nick: _nick, ...profile } = validProfile('victim_player');
+  for (const response of [
+    await call('PUT', '/v1/players/victim_player', { body: profile, headers: auth }),
+    await call('PATCH', '/v1/players/victim_player', { body: { age: 99 }, headers: auth }),
+    await call('DELETE', '/v1/players/victim_player', { headers: auth }),
+    await call('PUT', '/v1/players/victim_player/password', { body: { currentPassword: testPassword, newPassword }, headers: auth }),
+  ]) {
+    t.is(response.status, 403);
+    t.regex(response.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+  }
+  t.is((await call('GET', '/v1/players/victim_player')).status, 200);
+});
+
+test('the owner\'s token works in any letter case of the nick', async (t) => {
+  const { auth } = await signUp(api.url, 'Case_Owner');
+  t.is((await call('PATCH', '/v1/players/CASE_OWNER', { body: { age: 31 }, headers: auth })).status, 200);
+});
+
+test('the operator token deletes any profile, but edits none', async (t) => {
+  await signUp(api.url, 'moderated');
+  t.is((await call('PATCH', '/v1/players/moderated', { body: { age: 20 }, headers: operator })).status, 403);
+  t.is((await call('DELETE', '/v1/players/moderated', { headers: { Authorization: 'Bearer operator-token-for-moderation-0123456789abcdeX' } })).status, 401);
+  t.is((await call('DELETE', '/v1/players/moderated', { headers: operator })).status, 204);
+  t.is((await call('GET', '/v1/players/moderated')).status, 404);
+  t.is((await call('DELETE', '/v1/players/moderated', { headers: operator })).status, 404);
+});
+
+test('a re-created nick does not honour tokens of the deleted player', async (t) => {
+  const { auth } = await signUp(api.url, 'reborn');
+  t.is((await call('DELETE', '/v1/players/reborn', { headers: operator })).status, 204);
+  await signUp(api.url, 'reborn');
+  t.is((await call('PATCH', '/v1/players/reborn', { body: { age: 22 }, headers: auth })).status, 401);
+});
+
+test('a profile stored before accounts existed stays readable, cannot log in, and only the operator deletes it', async (t) => {
+  const { password: _password, ...profile } = validPlayer('legacy_player', { contact: 'old#1' });
+  await api.database.players.insert(profile as Parameters<typeof api.database.players.insert>[0], new Date());
+  t.is((await call('GET', '/v1/players/legacy_player')).status, 200);
+  t.is((await call('POST', '/v1/auth/token', { body: { nick: 'legacy_player', password: testPassword } })).status, 401);
+  t.is((await call('DELETE', '/v1/players/legacy_player')).status, 401);
+  t.is((await call('DELETE', '/v1/players/legacy_player', { headers: operator })).status, 204);
+});
+
+test('a password change retires every older token; the new password works, the old one no longer', async (t) => {
+  const first = await signUp(api.url, 'changer');
+  const second = bearer(await login(api.url, 'changer', testPassword));
+  const wrong = await call('PUT', '/v1/players/changer/password', { body: { currentPassword: 'not the password', newPassword }, headers: first.auth });
+  t.is(wrong.status, 403);
+  const changed = await call('PUT', '/v1/players/changer/password', { body: { currentPassword: testPassword, newPassword }, headers: first.auth });
+  t.is(changed.status, 204);
+  for (const auth of [first.auth, second]) {
+    const response = await call('PATCH', '/v1/players/changer', { body: { age: 44 }, headers: auth });
+    t.is(response.status, 401);
+    t.regex(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+  }
+  t.is((await call('POST', '/v1/auth/token', { body: { nick: 'changer', password: testPassword } })).status, 401);
+  const renewed = bearer(await login(api.url, 'changer', newPassword));
+  t.is((await call('PATCH', '/v1/players/changer', { body: { age: 44 }, headers: renewed })).status, 200);
+});
+
+test('two concurrent password changes: one lands, the other is refused, and only the winner\'s password works', async (t) => {
+  const { auth } = await signUp(api.url, 'race_changer');
+  const passwords = ['first concurrent pass', 'second concurrent pass'];
+  const responses = await Promise.all(passwords.map((password) => call('PUT', '/v1/players/race_changer/password', { body: { currentPassword: testPassword, newPassword: password }, headers: auth })));
+  const statuses = responses.map((response) => response.status);
+  t.true(statuses.includes(204), String(statuses));
+  const logins = await Promise.all(passwords.map((password) => call('POST', '/v1/auth/token', { body: { nick: 'race_changer', password } })));
+  const working = logins.filter((response) => response.status === 200).length;
+  t.is(working, 1, 'exactly one new password is in force');
+  t.is(statuses.filter((status) => status === 204).length, 1, String(statuses));
+});
+
+test('contact is shown to players with a token and to the operator, never to anonymous readers', async (t) => {
+  const { auth } = await signUp(api.url, 'Private_Contact', { contact: 'secret#42', bio: 'public bio' });
+  const { auth: reader } = await signUp(api.url, 'contact_reader');
+  const anonymousGet = playerSchema.parse((await call('GET', '/v1/players/private_contact')).body);
+  t.false('contact' in anonymousGet);
+  t.is(anonymousGet.bio, 'public bio');
+  for (const headers of [auth, reader, operator]) {
+    const response = await call('GET', '/v1/players/private_contact', { headers });
+    t.is(playerSchema.parse(response.body).contact, 'secret#42');
+    t.regex(response.headers.get('vary') ?? '', /authorization/i);
+  }
+  const find = async (headers?: Record<string, string>) =>
+    playerPageSchema.parse((await call('GET', '/v1/players?region=eu&limit=100', headers === undefined ? {} : { headers })).body).items.find((player) => player.nick === 'Private_Contact');
+  t.false('contact' in (await find() ?? {}));
+  t.is((await find(reader))?.contact, 'secret#42');
+});
+
+// Serial: the other tests' hashes would slow its attempts towards the end of the window.
+test.serial('login throttling: after the limit, 429 with Retry-After even for the right password, until the window passes', async (t) => {
+  const app = await startApp('accounts_throttle', throttle);
+  await signUp(app.url, 'throttled');
+  const attempt = (password: string) => call('POST', '/v1/auth/token', { body: { nick: 'throttled', password } }, app);
+  for (let index = 0; index < 3; index++) t.is((await attempt('wrong password')).status, 401);
+  const refused = await attempt(testPassword);
+  t.is(refused.status, 429);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  t.true(retryAfter >= 1 && retryAfter <= 8, String(retryAfter));
+  // Throttled attempts do not count, so the lock lasts one window, not for ever.
+  await sleep(retryAfter * 1000 + 200);
+  t.is((await attempt(testPassword)).status, 200);
+  const metrics = parseExposition((await send(app.url, 'GET', '/metrics')).text).filter((sample) => sample.name === 'playerfinder_logins_total');
+  const count = (outcome: string) => metrics.find((sample) => sample.labels.outcome === outcome)?.value;
+  // signUp logs in once, then the test's own attempts.
+  t.deepEqual([count('success'), count('failure'), count('throttled')], [2, 3, 1]);
+});
+
+test('concurrent wrong guesses: at most the limit of them are judged, and every one judged is counted', async (t) => {
+  const app = await startApp('accounts_burst', { LOGIN_THROTTLE_LIMIT: '3', LOGIN_THROTTLE_WINDOW_SECONDS: '60' });
+  await signUp(app.url, 'burst_target');
+  const responses = await Promise.all(Array.from({ length: 12 }, () => call('POST', '/v1/auth/token', { body: { nick: 'burst_target', password: 'wrong password' } }, app)));
+  const statuses = responses.map((response) => response.status);
+  t.true(statuses.every((status) => status === 401 || status === 429), String(statuses));
+  const judged = statuses.filter((status) => status === 401).length;
+  t.true(judged <= 3, String(statuses));
+  // Attempts seen together are turned away together; the failures among them all count towards the limit.
+  const guess = (password: string) => call('POST', '/v1/auth/token', { body: { nick: 'burst_target', password } }, app);
+  for (let failures = judged; failures < 3; failures++) t.is((await guess('wrong password')).status, 401);
+  t.is((await guess(testPassword)).status, 429);
+  // Unknown nicks are throttled alike, so a 429 does not tell that a nick exists.
+  const unknown = () => call('POST', '/v1/auth/token', { body: { nick: 'nobody_known', password: 'wrong password' } }, app);
+  for (let failures = 0; failures < 3; failures++) t.is((await unknown()).status, 401);
+  t.is((await unknown()).status, 429);
+});
+
+test('an unknown nick and a wrong password get the same 401 in about the same time', async (t) => {
+  const app = await startApp('accounts_timing', { LOGIN_THROTTLE_LIMIT: '1000' });
+  await signUp(app.url, 'timed_player');
+  const timed = async (nick: string) => {
+    const started = performance.now();
+    const response = await call('POST', '/v1/auth/token', { body: { nick, password: 'wrong password' } }, app);
+    return { response, ms: performance.now() - started };
+  };
+  const unknown: number[] = [];
+  const wrong: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    const a = await timed(`nobody_${String(round)}`);
+    const b = await timed('timed_player');
+    t.is(a.response.status, 401);
+    t.is(b.response.status, 401);
+    t.deepEqual({ ...problem(a.response), requestId: '', instance: '' }, { ...problem(b.response), requestId: '', instance: '' });
+    unknown.push(a.ms);
+    wrong.push(b.ms);
+  }
+  const median = (values: number[]) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? 0;
+  // Both run one scrypt hash; without the dummy hash the unknown nick would answer in a few milliseconds
+  // (a ratio near 0.02). The bounds are wide because other tests load the same cores meanwhile.
+  const ratio = median(unknown) / median(wrong);
+  t.true(ratio > 0.25 && ratio < 4, `unknown ${median(unknown).toFixed(0)} ms, wrong ${median(wrong).toFixed(0)} ms`);
+});
+
+test('the OpenAPI document declares the bearer scheme and which operations need it', async (t) => {
+  const document = (await call('GET', '/openapi.json')).body as {
+    components: { securitySchemes: Record<string, unknown> };
+    paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+  };
+  t.deepEqual(document.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From POST /v1/auth/token; the operator token also goes here' });
+  const required = [{ bearerAuth: [] }];
+  const player = document.paths['/v1/players/{nick}'] ?? {};
+  for (const method of ['put', 'patch', 'delete']) {
+    t.deepEqual(player[method]?.security, required, method);
+    t.truthy(player[method]?.responses['401'], method);
+    t.truthy(player[method]?.responses['403'], method);
+  }
+  t.deepEqual(document.paths['/v1/players/{nick}/password']?.put?.security, required);
+  t.deepEqual(player.get?.security, [{}, { bearerAuth: [] }]);
+  t.is(document.paths['/v1/players']?.post?.security, undefined);
+  t.truthy(document.paths['/v1/auth/token']?.post?.responses['429']);
+});
