@@ -194,16 +194,46 @@ passwords; missing keys are generated. lookup is empty under `helm template`/--d
 The result is memoized in .Values so the Secret and the checksum annotations see the same random values.
 */}}
 {{- define "playerfinder.mongodb.secretData" -}}
-{{- if not (hasKey .Values "__playerfinderSecretData") -}}
-{{- $live := lookup "v1" "Secret" .Release.Namespace (include "playerfinder.mongodb.secretName" .) -}}
+{{- include "playerfinder.keptSecretData" (dict "ctx" . "name" (include "playerfinder.mongodb.secretName" .) "memo" "__playerfinderSecretData" "keys" (dict "mongodb-root-password" 32 "mongodb-password" 32 "mongodb-replica-set-key" 64)) -}}
+{{- end }}
+
+{{/*
+Base64 data of a generated Secret `name`: each of `keys` (key: length) from the live Secret if it has it,
+else random. Memoized under `memo` so every template sees the same values within one render.
+*/}}
+{{- define "playerfinder.keptSecretData" -}}
+{{- $values := .ctx.Values -}}
+{{- if not (hasKey $values .memo) -}}
+{{- $live := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
 {{- $liveData := dig "data" (dict) $live -}}
 {{- $data := dict -}}
-{{- range $key, $length := dict "mongodb-root-password" 32 "mongodb-password" 32 "mongodb-replica-set-key" 64 -}}
+{{- range $key, $length := .keys -}}
 {{- $_ := set $data $key (get $liveData $key | default (randAlphaNum $length | b64enc)) -}}
 {{- end -}}
-{{- $_ := set .Values "__playerfinderSecretData" $data -}}
+{{- $_ := set $values .memo $data -}}
 {{- end -}}
-{{- toYaml (get .Values "__playerfinderSecretData") -}}
+{{- toYaml (get $values .memo) -}}
+{{- end }}
+
+{{/* Secret holding the API's token signing key (and operator token): apiAuth.existingSecret, or generated. */}}
+{{- define "playerfinder.api.authSecretName" -}}
+{{- default (printf "%s-auth" (include "playerfinder.api.fullname" .)) .Values.apiAuth.existingSecret -}}
+{{- end }}
+
+{{/* Generated like the MongoDB passwords: kept across upgrades through lookup. */}}
+{{- define "playerfinder.api.authSecretData" -}}
+{{- $keys := dict "auth-secret" 64 -}}
+{{- if .Values.apiAuth.operatorToken }}{{ $_ := set $keys "operator-token" 48 }}{{ end -}}
+{{- include "playerfinder.keptSecretData" (dict "ctx" . "name" (include "playerfinder.api.authSecretName" .) "memo" "__playerfinderAuthSecretData" "keys" $keys) -}}
+{{- end }}
+
+{{/* Rolls the API pods when the keys change (for an existing Secret only its name is known). */}}
+{{- define "playerfinder.api.authSecretChecksum" -}}
+{{- if .Values.apiAuth.existingSecret -}}
+{{- .Values.apiAuth.existingSecret | sha256sum -}}
+{{- else -}}
+{{- include "playerfinder.api.authSecretData" . | sha256sum -}}
+{{- end -}}
 {{- end }}
 
 {{/* Checksum that changes when the credentials change (for an existing Secret only its name is known). */}}
