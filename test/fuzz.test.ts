@@ -7,15 +7,18 @@ import test from 'ava';
 import fc from 'fast-check';
 import { playerInputSchema, playerPatchSchema, playerSearchSchema } from '../src/players/schema.ts';
 import { startTestApp, waitForStatus, type TestApp } from './helpers/app.ts';
-import { send, validPlayer } from './helpers/players.ts';
+import { send, signUp, validPlayer } from './helpers/players.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);
 
 let api: TestApp;
+/** The owner's token of fuzz_target, sent on some requests so writes get past authorization. */
+let owner: Record<string, string>;
 
 test.before(async () => {
   api = await startTestApp('fuzz', { env: { BODY_LIMIT_BYTES: '8192' } });
-  for (const nick of ['fuzz_target', 'Fuzz_Other']) await send(api.url, 'POST', '/v1/players', { body: validPlayer(nick) });
+  owner = (await signUp(api.url, 'fuzz_target')).auth;
+  await signUp(api.url, 'Fuzz_Other');
 });
 
 test.after.always(async () => {
@@ -77,6 +80,7 @@ const mutatedRequest = fc.record({
   contentEncoding: fc.constantFrom(undefined, 'gzip', 'deflate', 'br', 'identity', 'compress', 'gzip, br'),
   compress: fc.boolean(),
   ifMatch: fc.option(fc.constantFrom('*', '"x"', 'W/"x"', '', '"' + 'a'.repeat(500) + '"'), { nil: undefined }),
+  authorization: fc.option(fc.oneof(fc.constant('owner'), fc.constantFrom('Bearer ', 'Bearer x.y.z', 'Basic eDp5', 'bearer ' + 'a'.repeat(5000), 'Bearer ey$ne')), { nil: undefined }),
 });
 
 test('no mutated request gets a 5xx; every 4xx is problem+json; the service stays ready', async (t) => {
@@ -87,6 +91,7 @@ test('no mutated request gets a 5xx; every 4xx is problem+json; the service stay
       if (request.contentType !== '') headers['content-type'] = request.contentType;
       if (request.contentEncoding !== undefined) headers['content-encoding'] = request.contentEncoding;
       if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
+      if (request.authorization !== undefined) headers.authorization = request.authorization === 'owner' ? (owner.Authorization ?? '') : request.authorization;
       const hasBody = request.body !== undefined && request.method !== 'GET';
       const body = hasBody ? (request.compress && request.contentEncoding === 'gzip' ? gzipSync(request.body ?? '') : request.body) : undefined;
       const response = await fetch(`${api.url}${request.path}${request.query === undefined ? '' : `?${request.query}`}`, { method: request.method, headers, body });
