@@ -68,7 +68,7 @@ test('a language that is not even two letters is a 400 in the body, the patch an
   for (const language of ['true', 'EN', 'e', '', 'english', '12']) {
     const body = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('lang_check', { languages: ['en', language] }) }), 400);
     t.deepEqual(pointers(body), ['/languages/1'], language);
-    assertProblem(t, await call('PATCH', '/v1/players/lang_check', { body: { languages: [language] } }), 400);
+    assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { languages: [language] }, headers: owner }), 400);
     const query = assertProblem(t, await call('GET', `/v1/players?language=${encodeURIComponent(language)}`), 400);
     t.deepEqual(pointers(query), ['language'], language);
   }
