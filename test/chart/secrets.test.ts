@@ -133,7 +133,7 @@ for (const helm of helms()) {
         for (const c of containersOf(pod.spec)) {
           for (const env of c.env ?? []) {
             t.is(env.valueFrom?.secretKeyRef, undefined, `${pod.owner} ${c.name} ${env.name}`);
-            t.notRegex(env.name, /PASSWORD$|_URI$|SECRET|TOKEN/, `${pod.owner} ${c.name} ${env.name} should be a *_FILE`);
+            t.notRegex(env.name, /PASSWORD$|_URI$|SECRET$|TOKEN$/, `${pod.owner} ${c.name} ${env.name} should be a *_FILE`);
           }
           t.deepEqual(c.envFrom?.filter((from) => from.secretRef !== undefined) ?? [], [], `${pod.owner} ${c.name}`);
         }
