@@ -1,10 +1,9 @@
-// The API's token signing key (and optional operator token): generated once, kept across upgrades through
-// lookup (proved against a fake API server), or taken from apiAuth.existingSecret; mounted as files.
+// The API's token signing key (and optional operator token): generated, or taken from apiAuth.existingSecret;
+// mounted as files. That upgrades keep it (lookup) is proved against a real API server in test/cluster.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { decodeBase64 } from './kube.ts';
-import { renderUpgrade } from './fake-cluster.ts';
 import { allOf, helms, names, one, render, workloadPod, type Manifest } from './render.ts';
 
 const authSecretName = names.authSecret;
@@ -49,18 +48,6 @@ for (const helm of helms()) {
     const data = one(manifests, 'Secret', authSecretName).data ?? {};
     t.regex(decodeBase64(data['operator-token'] ?? ''), /^[A-Za-z0-9]{48}$/);
     t.deepEqual(keyFiles(workloadPod(manifests, 'api').spec).OPERATOR_TOKEN_FILE, { secret: authSecretName, key: 'operator-token' });
-  });
-
-  test(title('an upgrade keeps the live signing key (lookup) and adds a missing operator token'), async (t) => {
-    const kept = Buffer.from('kept-signing-key-from-the-first-install-0123').toString('base64');
-    const manifests = await renderUpgrade(helm, { set: ['apiAuth.operatorToken=true'] }, { [authSecretName]: { 'auth-secret': kept } });
-    const data = one(manifests, 'Secret', authSecretName).data ?? {};
-    t.is(data['auth-secret'], kept);
-    t.regex(decodeBase64(data['operator-token'] ?? ''), /^[A-Za-z0-9]{48}$/);
-    // Rendered twice against the same live Secret, the pods do not roll: the checksum is stable.
-    const again = await renderUpgrade(helm, { set: ['apiAuth.operatorToken=true'] }, { [authSecretName]: data });
-    const checksum = (rendered: readonly Manifest[]) => workloadPod(rendered, 'api').annotations['checksum/auth-secret'];
-    t.is(checksum(again), checksum(manifests));
   });
 
   test(title('apiAuth.existingSecret: no Secret rendered, the keys are read from it under the documented names'), async (t) => {

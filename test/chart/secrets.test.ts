@@ -3,7 +3,6 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import { renderUpgrade } from './fake-cluster.ts';
 import { allOf, helms, names, one, renderScenario, scenarioNames, workloadPod } from './render.ts';
 import type { Manifest, ScenarioName } from './render.ts';
 import { containersOf, decodeBase64, podTemplates } from './kube.ts';
@@ -194,13 +193,5 @@ for (const helm of helms()) {
     t.regex(checksum(manifests, 'api') ?? '', /^[0-9a-f]{64}$/);
     t.is(checksum(manifests, 'api'), checksum(manifests, 'mongodb'), 'both hash the same generated values');
     t.not(checksum(await renderOf('replicaSet'), 'api'), checksum(manifests, 'api'), 'new passwords, new checksum');
-  });
-}
-
-for (const helm of helms()) {
-  test(`${helm.label}: an upgrade keeps the live passwords (lookup, against a fake API server)`, async (t) => {
-    const live = Object.fromEntries(['mongodb-root-password', 'mongodb-password', 'mongodb-replica-set-key'].map((key) => [key, Buffer.from(`kept-${key}`).toString('base64')]));
-    const manifests = await renderUpgrade(helm, {}, { [names.secret]: live });
-    t.deepEqual(one(manifests, 'Secret', names.secret).data, live);
   });
 }

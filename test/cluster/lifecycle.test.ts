@@ -1,5 +1,6 @@
-// The release lifecycle against a real API server, on helm 3 and 4: generated passwords kept by lookup
-// across upgrade, rollback and reinstall; auth.existingSecret used as given; the helm test Pod; the API
+// The release lifecycle against a real API server, on helm 3 and 4: generated passwords and the API's
+// signing key kept by lookup across upgrade, rollback and reinstall; auth.existingSecret and
+// apiAuth.existingSecret used as given; the helm test Pod; the API
 // server's refusal of an immutable StatefulSet change; the CRD-gated ServiceMonitor; and Pod Security
 // admission refusing a non-compliant override.
 import test from 'ava';
@@ -52,8 +53,9 @@ if (plane !== undefined && helmBinaries.length > 0) {
       const namespace = await restrictedNamespace(plane(), `${helm.label}-keep`);
       await helmOk(plane(), helm, releaseArgs('install', release, namespace, scenarios.replicaSet));
       const generated = await secretData(plane(), namespace);
-      t.deepEqual(Object.keys(generated), ['playerfinder-mongodb']);
+      t.deepEqual(Object.keys(generated).sort(), ['playerfinder-auth', 'playerfinder-mongodb']);
       t.deepEqual(Object.keys(generated['playerfinder-mongodb'] ?? {}).sort(), ['mongodb-password', 'mongodb-replica-set-key', 'mongodb-root-password']);
+      t.deepEqual(Object.keys(generated['playerfinder-auth'] ?? {}), ['auth-secret']);
 
       await helmOk(plane(), helm, releaseArgs('upgrade', release, namespace, { set: [...scenarios.replicaSet.set, 'app.logLevel=debug'] }));
       t.deepEqual(await secretData(plane(), namespace), generated, 'after upgrade');
@@ -63,19 +65,29 @@ if (plane !== undefined && helmBinaries.length > 0) {
       t.deepEqual(await secretData(plane(), namespace), generated, 'kept by helm.sh/resource-policy on uninstall');
       await helmOk(plane(), helm, releaseArgs('install', release, namespace, scenarios.replicaSet));
       t.deepEqual(await secretData(plane(), namespace), generated, 'after reinstall');
+
+      // Turning the operator token on later adds it; the signing key stays, so tokens stay valid.
+      await helmOk(plane(), helm, releaseArgs('upgrade', release, namespace, { set: [...scenarios.replicaSet.set, 'apiAuth.operatorToken=true'] }));
+      const withOperator = (await secretData(plane(), namespace))['playerfinder-auth'] ?? {};
+      t.is(withOperator['auth-secret'], generated['playerfinder-auth']?.['auth-secret']);
+      t.regex(Buffer.from(withOperator['operator-token'] ?? '', 'base64').toString(), /^[A-Za-z0-9]{48}$/);
     });
 
-    test(`${helm.label}: auth.existingSecret is used as given and no Secret is generated`, async (t) => {
+    test(`${helm.label}: auth.existingSecret and apiAuth.existingSecret are used as given and no Secret is generated`, async (t) => {
       const namespace = await restrictedNamespace(plane(), `${helm.label}-existing`);
       const secretName = scenarios.existingSecret.set[0].split('=')[1] ?? '';
       await createSecret(plane(), namespace, secretName, { 'mongodb-root-password': 'root-pw', 'mongodb-password': 'app-pw', 'mongodb-replica-set-key': 'k'.repeat(64) });
+      await createSecret(plane(), namespace, 'my-api-keys', { 'auth-secret': 's'.repeat(48) });
       const before = await secretData(plane(), namespace);
-      await helmOk(plane(), helm, releaseArgs('install', release, namespace, scenarios.existingSecret));
+      await helmOk(plane(), helm, releaseArgs('install', release, namespace, { set: [...scenarios.existingSecret.set, 'apiAuth.existingSecret=my-api-keys'] }));
       t.deepEqual(await secretData(plane(), namespace), before);
       const { pods, failedCreate } = await settledWorkloads(plane(), namespace);
       t.deepEqual(failedCreate, []);
       t.is(pods.length, 4, 'one API Pod and three MongoDB Pods');
-      for (const pod of pods) t.deepEqual([...new Set(secretsReadBy(pod.spec))], [secretName], pod.metadata.name);
+      for (const pod of pods) {
+        const expected = pod.metadata.name.startsWith('playerfinder-mongodb') ? [secretName] : ['my-api-keys', secretName];
+        t.deepEqual([...new Set(secretsReadBy(pod.spec))].sort(), expected, pod.metadata.name);
+      }
     });
 
     test(`${helm.label}: helm test creates its Pod, which stays Pending here (no kubelet runs it)`, async (t) => {
