@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTerminus } from '@godaddy/terminus';
+import { failureLog } from './failure-log.ts';
 import type { ConnectionDrain } from './http/connections.ts';
 import type { Logger } from './logger.ts';
 
@@ -31,12 +32,19 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
   let drainDeadline = 0;
   // Taken from the shutdown timeout, so the whole shutdown still fits delay + timeout.
   const lastCall = Math.min(lastCallMs, options.shutdownTimeoutMs / 2);
+  const unready = failureLog(logger, 'not ready');
   createTerminus(server, {
     healthChecks: {
       '/healthz': () => Promise.resolve(),
       '/readyz': async () => {
         if (shuttingDown) throw new Error('shutting down');
-        await options.readiness();
+        try {
+          await options.readiness();
+        } catch (error) {
+          unready.failed(error);
+          throw error;
+        }
+        unready.recovered();
       },
       verbatim: true,
     },
@@ -71,7 +79,8 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
     // Without this terminus re-raises the signal and the process ends 143, which Kubernetes reports as Error.
     useExit0: true,
     logger: (message, error) => {
-      logger.warn({ err: error }, message);
+      // A failed probe is already logged above, once per cause.
+      if (message !== 'healthcheck failed') logger.warn({ err: error }, message);
     },
   });
 }

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { MongoClient } from 'mongodb';
+import { indexNames } from '../src/db/indexes.ts';
+import { playerIndexes } from '../src/players/repository.ts';
 import { waitForStatus } from './helpers/app.ts';
 import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
@@ -124,6 +127,37 @@ test('MongoDB down at boot, then up, then down and up again: the service follows
   await waitForStatus(`${server.url}/readyz`, 200, 30_000);
   t.is((await send(server.url, 'GET', '/v1/players/survivor')).status, 200);
   t.is(server.child.exitCode, null, 'never crashed');
+});
+
+test('a restart against the same database turns ready again, and the indexes stay as they were', async (t) => {
+  const env = { MONGODB_URI: await databaseUri(uniqueDatabaseName('restart')), SHUTDOWN_DELAY_MS: '0' };
+  for (let run = 1; run <= 2; run++) {
+    const server = await startServer(env);
+    t.teardown(() => server.child.kill('SIGKILL'));
+    await waitForStatus(`${server.url}/readyz`, 200, 15_000);
+    t.is((await send(server.url, 'POST', '/v1/players', { body: validPlayer(`restarted_${String(run)}`) })).status, 201, `run ${String(run)} writes`);
+    server.child.kill('SIGTERM');
+    t.is((await server.exited).code, 0);
+  }
+  const client = new MongoClient(env.MONGODB_URI);
+  t.teardown(() => client.close());
+  t.deepEqual((await indexNames(client.db().collection('players'))).sort(), ['_id_', ...playerIndexes.map((index) => index.name)].sort());
+  await client.db().dropDatabase();
+});
+
+test('while MongoDB stays down, each cause of unreadiness is logged once, in one line without a stack', async (t) => {
+  const server = await startServer({ MONGODB_URI: 'mongodb://127.0.0.1:9/unready', LOG_LEVEL: 'info' });
+  t.teardown(() => server.child.kill('SIGKILL'));
+  for (let probe = 0; probe < 5; probe++) t.is((await fetch(`${server.url}/readyz`)).status, 503);
+  await sleep(2500); // a few connection attempts of the background retry loop
+  server.child.kill('SIGTERM');
+  await server.exited;
+  const warnings = server.logs.filter((line) => line.level === 'warn');
+  t.false(server.output().includes('    at '), 'no stack trace');
+  const notReady = warnings.filter((line) => line.msg === 'not ready');
+  t.is(notReady.length, 1, JSON.stringify(notReady));
+  const retries = warnings.filter((line) => line.msg === 'MongoDB not usable yet; retrying');
+  t.is(new Set(retries.map((line) => line.reason)).size, retries.length, 'a retry is logged only when its cause changed');
 });
 
 test('credentials never appear in the logs', async (t) => {

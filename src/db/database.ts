@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config.ts';
+import { failureLog } from '../failure-log.ts';
 import type { Logger } from '../logger.ts';
 import { AccountRepository } from '../auth/repository.ts';
 import type { Metrics } from '../metrics.ts';
@@ -48,6 +49,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
 }
 
 async function prepare(client: MongoClient, repositories: readonly { ensureIndexes(): Promise<void> }[], logger: Logger, signal: AbortSignal): Promise<boolean> {
+  const failures = failureLog(logger, 'MongoDB not usable yet; retrying');
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       // Explicitly: after a failed first connection the driver's implicit connect leaves the client
@@ -58,7 +60,7 @@ async function prepare(client: MongoClient, repositories: readonly { ensureIndex
       return true;
     } catch (error) {
       const delayMs = Math.min(250 * 2 ** attempt, maxRetryDelayMs);
-      logger.warn({ err: error, attempt, retryInMs: delayMs }, 'MongoDB not usable yet; retrying');
+      failures.failed(error, { attempt, retryInMs: delayMs });
       await sleep(delayMs, undefined, { signal }).catch(() => undefined);
     }
   }

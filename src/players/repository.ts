@@ -5,7 +5,8 @@
 // (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
 // their own collection instead of picked with $first in an aggregation, and a write to an existing
 // player first claims its next version in playerWrites (see #whileClaimed).
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Filter } from 'mongodb';
+import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 import type { Game, Player, PlayerInput } from './schema.ts';
 
 /** A player as stored: the API fields plus its revision (player id and version), which is the ETag. */
@@ -73,7 +74,7 @@ export const normaliseKey = (value: string): string => value.trim().replace(/\s+
  * Every index the service relies on besides _id (the unique normalised nick); each backs one filter and
  * keeps results in nick order for paging (README "Indexes").
  */
-export const playerIndexes: readonly IndexDescription[] = [
+export const playerIndexes: readonly NamedIndex[] = [
   { key: { gameKeys: 1, _id: 1 }, name: 'game_nick' },
   { key: { competitiveGameKeys: 1, _id: 1 }, name: 'competitive_game_nick' },
   { key: { casualGameKeys: 1, _id: 1 }, name: 'casual_game_nick' },
@@ -84,6 +85,9 @@ export const playerIndexes: readonly IndexDescription[] = [
   { key: { languages: 1, _id: 1 }, name: 'language_nick' },
   { key: { age: 1, _id: 1 }, name: 'age_nick' },
 ];
+
+/** Finds the claims of a deleted player, whose crashed writers' claims would otherwise outlive it. */
+export const claimIndexes: readonly NamedIndex[] = [{ key: { incarnation: 1 }, name: 'incarnation' }];
 
 /** Client-owned fields that may be absent, so a full replace has to remove them. */
 const optionalFields = ['bio', 'contact'] as const;
@@ -108,10 +112,10 @@ export class PlayerRepository {
     this.#claims = db.collection<WriteClaim>('playerWrites');
   }
 
-  /** Idempotent: creating an index that exists with the same definition is a no-op. */
+  /** Idempotent on every server: creates only the indexes that are missing. */
   async ensureIndexes(): Promise<void> {
-    await this.#players.createIndexes([...playerIndexes]);
-    await this.#claims.createIndexes([{ key: { incarnation: 1 }, name: 'incarnation' }]);
+    await createMissingIndexes(this.#players, playerIndexes);
+    await createMissingIndexes(this.#claims, claimIndexes);
   }
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
