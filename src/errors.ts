@@ -52,14 +52,23 @@ export class AppError extends Error {
 
 export const notFound = (detail: string) => new AppError(404, { detail });
 
-/** 400 with one entry per invalid field, from a zod validation failure. */
+/**
+ * A problem lists at most this many field errors: their number is bounded by the request size, and
+ * listing all of them let a small body buy a response thousands of times its size.
+ */
+export const maxReportedErrors = 20;
+
+/** 400 with one entry per invalid field (the first maxReportedErrors), from a zod validation failure. */
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
-  const errors = error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ pointer: fieldPointer(where, [...issue.path, key]), detail: 'unknown field' }))
-      : [{ pointer: fieldPointer(where, issue.path), detail: issue.message }],
-  );
-  return new AppError(400, { detail: `The request ${where} is invalid.`, errors });
+  const errors: FieldError[] = [];
+  let total = 0;
+  for (const issue of error.issues) {
+    const entries = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ path: [...issue.path, key], detail: 'unknown field' })) : [{ path: issue.path, detail: issue.message }];
+    total += entries.length;
+    for (const entry of entries.slice(0, maxReportedErrors - errors.length)) errors.push({ pointer: fieldPointer(where, entry.path), detail: entry.detail });
+  }
+  const listed = total > errors.length ? ` (${total.toLocaleString('en')} errors; the first ${String(errors.length)} are listed)` : '';
+  return new AppError(400, { detail: `The request ${where} is invalid${listed}.`, errors });
 }
 
 /** A JSON Pointer into the body ("" is the whole body), or the dotted parameter name for path and query. */

@@ -3,7 +3,7 @@
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/errors.ts';
-import { AppError } from '../errors.ts';
+import { AppError, maxReportedErrors } from '../errors.ts';
 import type { RequestState } from './request-context.ts';
 
 export const problemSchema = z
@@ -14,7 +14,11 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string().optional().meta({ description: 'The request path' }),
     requestId: z.string().optional(),
-    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    errors: z
+      .array(z.object({ pointer: z.string(), detail: z.string() }))
+      .max(maxReportedErrors)
+      .optional()
+      .meta({ description: `One entry per invalid field, at most ${String(maxReportedErrors)}; when there were more, detail says how many` }),
   })
   .meta({ id: 'Problem' });
 

@@ -35,6 +35,12 @@ export const gameSchema = z.strictObject({
 
 const uniqueItems = (items: readonly unknown[]) => new Set(items).size === items.length;
 
+// Each array has one definition, used by every schema that takes it, so no body can carry more items
+// than a stored player has: a longer array is one error, not one per item.
+const platformsSchema = z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat');
+const gamesSchema = z.array(gameSchema).min(1).max(50);
+const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat');
+
 /** What a client sends to create or fully replace a player. */
 export const playerInputSchema = z
   .strictObject({
@@ -42,10 +48,10 @@ export const playerInputSchema = z
     firstName: text(100),
     lastName: text(100),
     age: z.int().min(13).max(120),
-    platforms: z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat'),
-    games: z.array(gameSchema).min(1).max(50),
+    platforms: platformsSchema,
+    games: gamesSchema,
     region: regionSchema,
-    languages: z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat'),
+    languages: languagesSchema,
     bio: z.string().max(500).optional(),
     contact: text(100).optional().meta({ description: 'How to reach the player, e.g. a Discord handle', examples: ['ada#1815'] }),
   })
@@ -67,10 +73,10 @@ export const playerPatchSchema = z
     firstName: text(100).optional(),
     lastName: text(100).optional(),
     age: z.int().min(13).max(120).optional(),
-    platforms: z.array(platformSchema).optional(),
-    games: z.array(gameSchema).optional(),
+    platforms: platformsSchema.optional(),
+    games: gamesSchema.optional(),
     region: regionSchema.optional(),
-    languages: z.array(languageSchema).optional(),
+    languages: languagesSchema.optional(),
     bio: z.string().max(500).nullable().optional(),
     contact: text(100).nullable().optional(),
   })
