@@ -20,6 +20,8 @@ export interface MongoSettings {
   readonly serverSelectionTimeoutMs: number | undefined;
   readonly connectTimeoutMs: number | undefined;
   readonly maxPoolSize: number | undefined;
+  /** Server-side time limit (maxTimeMS) of each database operation. */
+  readonly operationTimeoutMs: number;
 }
 
 /** The HTTP server's own limits: how long a client may take, and how many connections it may hold. */
@@ -104,6 +106,7 @@ const envSchema = z.object({
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
   MONGODB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
   MONGODB_MAX_POOL_SIZE: wholeNumber(1, 1000).optional(),
+  MONGODB_OPERATION_TIMEOUT_MS: wholeNumber(1, 600_000).default(10_000),
   EMBEDDED_MONGODB_DIR: z.string().trim().min(1).default('.data/mongodb'),
   AUTH_SECRET: z.string().optional(),
   AUTH_SECRET_FILE: optionalText,
@@ -222,6 +225,7 @@ function mongoSettings(e: Env): MongoSettings | undefined {
     serverSelectionTimeoutMs: option(e.MONGODB_SERVER_SELECTION_TIMEOUT_MS, 'serverSelectionTimeoutMS'),
     connectTimeoutMs: option(e.MONGODB_CONNECT_TIMEOUT_MS, 'connectTimeoutMS'),
     maxPoolSize: option(e.MONGODB_MAX_POOL_SIZE, 'maxPoolSize'),
+    operationTimeoutMs: e.MONGODB_OPERATION_TIMEOUT_MS,
   };
 }
 

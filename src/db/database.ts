@@ -24,7 +24,7 @@ const maxRetryDelayMs = 5000;
 
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
-  const players = new PlayerRepository(client.db(settings.database));
+  const players = new PlayerRepository(client.db(settings.database), { operationTimeoutMs: settings.operationTimeoutMs });
   const accounts = new AccountRepository(client.db(settings.database));
   const stopping = new AbortController();
   let indexesReady = false;
@@ -39,7 +39,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
     accounts,
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
-      await ping(client, client.options.serverSelectionTimeoutMS);
+      await ping(client, settings.operationTimeoutMs);
     },
     async close() {
       stopping.abort();

@@ -1,6 +1,7 @@
 // Which driver errors mean "MongoDB is unreachable right now" (503, retry later) rather than a bug (500).
 import {
   MongoNetworkError,
+  MongoServerError,
   MongoNotConnectedError,
   MongoOperationTimeoutError,
   MongoServerSelectionError,
@@ -22,4 +23,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (unavailableErrors.some((type) => error instanceof type)) return true;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && networkErrorCodes.has(code);
+}
+
+/** MongoDB's MaxTimeMSExpired (FerretDB answers the same): the operation outlived its maxTimeMS. */
+const maxTimeMsExpired = 50;
+
+export function isDatabaseTimeout(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === maxTimeMsExpired;
 }

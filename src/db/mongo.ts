@@ -45,5 +45,6 @@ function observe(client: MongoClient, metrics: Metrics): void {
 
 /** Readiness: a round trip to the server, bounded so a probe never waits on the driver's defaults. */
 export async function ping(client: MongoClient, timeoutMs: number): Promise<void> {
-  await client.db('admin').command({ ping: 1 }, { timeoutMS: timeoutMs });
+  // In the command itself: the driver adds no maxTimeMS to a command it is given (and ignores timeoutMS).
+  await client.db('admin').command({ ping: 1, maxTimeMS: timeoutMs });
 }

@@ -2,7 +2,7 @@
 // message a client can act on and never a stack trace. 5xx are logged with the request id.
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError, maxReportedErrors } from '../errors.ts';
 import type { RequestState } from './request-context.ts';
 
@@ -70,6 +70,9 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) {
     return new AppError(503, { detail: 'The database is unreachable; retry shortly.', headers: { 'Retry-After': '5' } });
+  }
+  if (isDatabaseTimeout(error)) {
+    return new AppError(503, { detail: 'The database did not answer within its time limit; retry shortly.', headers: { 'Retry-After': '5' } });
   }
   // Errors raised by http-errors carry a status and a message written for clients. Body errors are
   // made AppErrors where the body is read (route.ts).

@@ -101,12 +101,23 @@ export const projection = {
   playsCasual: 0,
 } as const;
 
+export interface RepositoryOptions {
+  /**
+   * maxTimeMS of every query, so the server itself stops one that runs long instead of letting it hold a
+   * pooled connection. The driver sends none with insert, update and delete commands; those here only
+   * touch documents by _id or by the incarnation index, so they have nothing to scan.
+   */
+  readonly operationTimeoutMs: number;
+}
+
 export class PlayerRepository {
   readonly #players: Collection<PlayerDocument>;
   readonly #titles: Collection<GameTitleDocument>;
   readonly #claims: Collection<WriteClaim>;
+  readonly #limit: { readonly maxTimeMS: number };
 
-  constructor(db: Db) {
+  constructor(db: Db, options: RepositoryOptions) {
+    this.#limit = { maxTimeMS: options.operationTimeoutMs };
     this.#players = db.collection<PlayerDocument>('players');
     this.#titles = db.collection<GameTitleDocument>('gameTitles');
     this.#claims = db.collection<WriteClaim>('playerWrites');
@@ -131,7 +142,7 @@ export class PlayerRepository {
   }
 
   async findByNick(nick: string): Promise<StoredPlayer | undefined> {
-    const document = await this.#players.findOne({ _id: normaliseKey(nick) }, { projection });
+    const document = await this.#players.findOne({ _id: normaliseKey(nick) }, { projection, ...this.#limit });
     return document === null ? undefined : toStored(document);
   }
 
@@ -152,7 +163,7 @@ export class PlayerRepository {
           ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
         },
         // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
-        { returnDocument: 'after' },
+        { returnDocument: 'after', ...this.#limit },
       );
     });
     return updated === undefined || updated === null ? this.#conflictOrMissing(current) : toStored(updated);
@@ -161,7 +172,7 @@ export class PlayerRepository {
   /** Deletes the player at `revision`, if it is still at that revision. */
   async delete(nick: string, revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
     const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
-    const deleted = await this.#whileClaimed(current, now, async () => (await this.#players.deleteOne(current)).deletedCount === 1);
+    const deleted = await this.#whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
     if (deleted !== true) return this.#conflictOrMissing(current);
     // Claims of crashed writers would otherwise outlive the player.
     await this.#claims.deleteMany({ incarnation: current.incarnation });
@@ -171,7 +182,7 @@ export class PlayerRepository {
   /** One page in normalised-nick order; asks for one extra document to know whether another page exists. */
   async search(criteria: SearchCriteria): Promise<{ items: Player[]; lastNickKey: string | undefined }> {
     const documents = await this.#players
-      .find(searchFilter(criteria), { projection })
+      .find(searchFilter(criteria), { projection, ...this.#limit })
       .sort({ _id: 1 })
       .limit(criteria.limit + 1)
       .toArray();
@@ -191,9 +202,9 @@ export class PlayerRepository {
         { $group: { _id: '$gameKeys', players: { $sum: 1 } } },
         { $sort: { players: -1, _id: 1 } },
         { $limit: limit },
-      ])
+      ], this.#limit)
       .toArray();
-    const titles = await this.#titles.find({ _id: { $in: counts.map((count) => count._id) } }).toArray();
+    const titles = await this.#titles.find({ _id: { $in: counts.map((count) => count._id) } }, this.#limit).toArray();
     const titleByKey = new Map(titles.map((title) => [title._id, title.title]));
     return counts.map((count) => ({ title: titleByKey.get(count._id) ?? count._id, players: count.players }));
   }
@@ -211,7 +222,7 @@ export class PlayerRepository {
     try {
       return await write();
     } finally {
-      await this.#claims.deleteOne({ _id: claim._id }).catch(() => undefined);
+      await this.#claims.findOneAndDelete({ _id: claim._id }, this.#limit).catch(() => undefined);
     }
   }
 
@@ -223,14 +234,14 @@ export class PlayerRepository {
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
-      const abandoned = await this.#claims.deleteOne({ _id: claim._id, at: { $lt: new Date(claim.at.getTime() - abandonedClaimMs) } });
-      if (abandoned.deletedCount === 0) return false;
+      const abandoned = await this.#claims.findOneAndDelete({ _id: claim._id, at: { $lt: new Date(claim.at.getTime() - abandonedClaimMs) } }, this.#limit);
+      if (abandoned === null) return false;
     }
     return false;
   }
 
   async #conflictOrMissing(current: PlayerVersion): Promise<'conflict' | 'missing'> {
-    const exists = await this.#players.countDocuments({ _id: current._id, incarnation: current.incarnation }, { limit: 1 });
+    const exists = await this.#players.countDocuments({ _id: current._id, incarnation: current.incarnation }, { limit: 1, ...this.#limit });
     return exists > 0 ? 'conflict' : 'missing';
   }
 

@@ -115,8 +115,10 @@ export const playerPageSchema = z
   })
   .meta({ id: 'PlayerPage' });
 
+export const maxGameStatsLimit = 100;
+
 export const gameStatsQuerySchema = z.strictObject({
-  limit: wholeNumber(1, 100).default(50),
+  limit: wholeNumber(1, maxGameStatsLimit).default(50),
 });
 
 export const gameStatsSchema = z

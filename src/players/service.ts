@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { DuplicateNickError, normaliseKey, type PlayerRepository, type StoredPlayer } from './repository.ts';
-import { nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
+import { maxGameStatsLimit, nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
+import { SharedResult } from './shared-result.ts';
 
 /** A parsed If-Match header: `*` (any current version) or a list of strong entity tags. */
 export type Precondition = { readonly anyVersion: true } | { readonly revisions: readonly string[] };
@@ -17,15 +18,26 @@ export interface PlayerPage {
 /** Concurrent writes without If-Match are retried on the latest version this many times. */
 const writeAttempts = 20;
 
+/**
+ * How long one count of players per game serves GET /v1/games. Counting reads the whole players
+ * collection, far too much per request; keeping counts on every write needs an atomic $inc, which
+ * FerretDB's SQLite backend does not have (concurrent increments get lost).
+ */
+export const gameStatsFreshForMs = 5000;
+
+export type GameStats = { title: string; players: number }[];
+
 export class PlayerService {
   readonly #repository: PlayerRepository;
   readonly #now: () => Date;
   readonly #onRegistered: () => void;
+  readonly #gameStats: SharedResult<GameStats>;
 
   constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void } = {}) {
     this.#repository = repository;
     this.#now = options.now ?? (() => new Date());
     this.#onRegistered = options.onRegistered ?? (() => undefined);
+    this.#gameStats = new SharedResult(() => repository.gameStats(maxGameStatsLimit), gameStatsFreshForMs);
   }
 
   async create(input: PlayerInput): Promise<StoredPlayer> {
@@ -83,8 +95,9 @@ export class PlayerService {
     return { items: page.items, nextCursor: page.lastNickKey === undefined ? null : encodeCursor(page.lastNickKey) };
   }
 
-  async gameStats(limit: number): Promise<{ title: string; players: number }[]> {
-    return this.#repository.gameStats(limit);
+  /** The most played titles, from a count at most gameStatsFreshForMs old. */
+  async gameStats(limit: number): Promise<GameStats> {
+    return (await this.#gameStats.get()).slice(0, limit);
   }
 
   /**
