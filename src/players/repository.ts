@@ -5,14 +5,17 @@
 // (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
 // their own collection instead of picked with $first in an aggregation, and a write to an existing
 // player first claims its next version in playerWrites (see #whileClaimed).
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection, type Db, type Filter } from 'mongodb';
+import { createHash } from 'node:crypto';
+import { MongoServerError, ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 import type { Game, Player, PlayerInput } from './schema.ts';
 
-/** A player as stored: the API fields plus its revision (player id and version), which is the ETag. */
+/** A player as stored: the API fields, its revision (the ETag), and which version of which player it is. */
 export interface StoredPlayer {
   readonly player: Player;
+  /** Opaque: derived from `version`, which it does not reveal. */
   readonly revision: string;
+  readonly version: PlayerVersion;
 }
 
 export interface SearchCriteria {
@@ -48,6 +51,8 @@ interface PlayerDocument extends PlayerInput {
 interface GameTitleDocument {
   _id: string;
   title: string;
+  /** New on every write that plays the title, so dropping it can tell whether a player took it up meanwhile. */
+  lastUse: ObjectId;
 }
 
 /** Proof that one writer, and only one, moves a player from a version to the next. */
@@ -131,13 +136,13 @@ export class PlayerRepository {
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
     const document = { _id: normaliseKey(input.nick), incarnation: new ObjectId(), ...input, ...derivedFields(input), createdAt: now, updatedAt: now, version: 1 };
-    await this.#rememberTitles(input.games);
     try {
       await this.#players.insertOne(document);
     } catch (error) {
       if (isDuplicateKey(error)) throw new DuplicateNickError(input.nick);
       throw error;
     }
+    await this.#rememberTitles(document.gameKeys, input.games);
     return toStored(document);
   }
 
@@ -147,35 +152,39 @@ export class PlayerRepository {
   }
 
   /**
-   * Replaces every client-owned field of the player at `revision`, if it is still at that revision:
-   * the compare-and-set that keeps concurrent edits from overwriting each other.
+   * Replaces every client-owned field of the player, if it is still at the version read: the
+   * compare-and-set that keeps concurrent edits from overwriting each other.
    */
-  async replace(nick: string, revision: string, input: PlayerInput, now: Date): Promise<WriteOutcome> {
-    const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
+  async replace(read: StoredPlayer, input: PlayerInput, now: Date): Promise<WriteOutcome> {
+    const current = read.version;
+    const derived = derivedFields(input);
     const updated = await this.#whileClaimed(current, now, async () => {
-      await this.#rememberTitles(input.games);
       const { nick: _identity, ...fields } = input;
       const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
       return this.#players.findOneAndUpdate(
         current,
         {
-          $set: { ...fields, ...derivedFields(input), updatedAt: now, version: current.version + 1 },
+          $set: { ...fields, ...derived, updatedAt: now, version: current.version + 1 },
           ...(Object.keys(unset).length === 0 ? {} : { $unset: unset }),
         },
         // No projection: FerretDB does not support one on findAndModify, and toStored picks the fields anyway.
         { returnDocument: 'after', ...this.#limit },
       );
     });
-    return updated === undefined || updated === null ? this.#conflictOrMissing(current) : toStored(updated);
+    if (updated === undefined || updated === null) return this.#conflictOrMissing(current);
+    await this.#rememberTitles(derived.gameKeys, input.games);
+    await this.#forgetTitlesUnlessPlayed(gameKeysOf(read.player.games).filter((key) => !derived.gameKeys.includes(key)));
+    return toStored(updated);
   }
 
-  /** Deletes the player at `revision`, if it is still at that revision. */
-  async delete(nick: string, revision: string, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
-    const current = { _id: normaliseKey(nick), ...parseRevision(revision) };
+  /** Deletes the player, if it is still at the version read. */
+  async delete(read: StoredPlayer, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
+    const current = read.version;
     const deleted = await this.#whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
     if (deleted !== true) return this.#conflictOrMissing(current);
     // Claims of crashed writers would otherwise outlive the player.
     await this.#claims.deleteMany({ incarnation: current.incarnation });
+    await this.#forgetTitlesUnlessPlayed(gameKeysOf(read.player.games));
     return 'deleted';
   }
 
@@ -246,40 +255,52 @@ export class PlayerRepository {
   }
 
   /**
-   * The first spelling of a title that anyone used is the one shown in game statistics. Runs before the
-   * player is written, so a failure here never leaves a stored player behind an error response.
+   * The first spelling of a title that a stored player used is the one shown in game statistics. Runs
+   * after the player write has landed, so a rejected write records nothing. Best effort: the write has
+   * happened, and a title missing here only shows in its normalised spelling until the next write.
    */
-  async #rememberTitles(games: readonly Game[]): Promise<void> {
-    try {
-      await this.#titles.bulkWrite(
-        games.map((game) => ({
-          updateOne: { filter: { _id: normaliseKey(game.title) }, update: { $setOnInsert: { title: game.title.trim() } }, upsert: true },
-        })),
+  async #rememberTitles(keys: readonly string[], games: readonly Game[]): Promise<void> {
+    const lastUse = new ObjectId();
+    const titleOf = new Map(games.map((game) => [normaliseKey(game.title), game.title.trim()] as const));
+    await this.#titles
+      .bulkWrite(
+        keys.map((key) => ({ updateOne: { filter: { _id: key }, update: { $setOnInsert: { title: titleOf.get(key) ?? key }, $set: { lastUse } }, upsert: true } })),
         { ordered: false },
-      );
-    } catch (error) {
+      )
       // Two concurrent upserts of a new title: one inserts, the other may get E11000. Either way it exists.
-      if (!isDuplicateKey(error)) throw error;
-    }
+      .catch(() => undefined);
+  }
+
+  /**
+   * Drops the titles among `keys` that no player plays any more. A title is dropped only if no write
+   * recorded it since it was read here (same lastUse): a player who took it up meanwhile keeps it.
+   * Best effort, like #rememberTitles.
+   */
+  async #forgetTitlesUnlessPlayed(keys: readonly string[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        const title = await this.#titles.findOne({ _id: key }, this.#limit);
+        if (title === null) return;
+        const player = await this.#players.findOne({ gameKeys: key }, { projection: { _id: 1 }, ...this.#limit });
+        if (player === null) await this.#titles.findOneAndDelete({ _id: key, lastUse: title.lastUse }, this.#limit);
+      }),
+    ).catch(() => undefined);
   }
 }
 
 export function isDuplicateKey(error: unknown): boolean {
-  if (error instanceof MongoBulkWriteError) {
-    const writeErrors = [error.writeErrors].flat();
-    return writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000);
-  }
   return error instanceof MongoServerError && error.code === 11000;
 }
 
+const gameKeysOf = (games: readonly Game[]): string[] => [...new Set(games.map((game) => normaliseKey(game.title)))];
+
 function derivedFields(input: PlayerInput) {
-  const keys = (games: readonly Game[]) => [...new Set(games.map((game) => normaliseKey(game.title)))];
   const competitive = input.games.filter((game) => game.competitive);
   const casual = input.games.filter((game) => !game.competitive);
   return {
-    gameKeys: keys(input.games),
-    competitiveGameKeys: keys(competitive),
-    casualGameKeys: keys(casual),
+    gameKeys: gameKeysOf(input.games),
+    competitiveGameKeys: gameKeysOf(competitive),
+    casualGameKeys: gameKeysOf(casual),
     playsCompetitive: competitive.length > 0,
     playsCasual: casual.length > 0,
   };
@@ -306,27 +327,26 @@ function searchFilter(criteria: SearchCriteria): Filter<PlayerDocument> {
 }
 
 /** Which player (by normalised nick and incarnation) at which version. */
-interface PlayerVersion {
+export interface PlayerVersion {
   _id: string;
   incarnation: ObjectId;
   version: number;
 }
 
 interface ApiShapedDocument extends PlayerInput {
+  _id: string;
   incarnation: ObjectId;
   createdAt: Date;
   updatedAt: Date;
   version: number;
 }
 
-/** The ETag value: which player (a re-created nick is a new one) and which version of it. */
-function revisionOf(document: { incarnation: ObjectId; version: number }): string {
-  return `${document.incarnation.toHexString()}-${String(document.version)}`;
-}
-
-function parseRevision(revision: string): { incarnation: ObjectId; version: number } {
-  const [incarnation = '', version = ''] = revision.split('-');
-  return { incarnation: ObjectId.createFromHexString(incarnation), version: Number(version) };
+/**
+ * The ETag value: which player (a re-created nick is a new one) and which version of it, hashed, so it
+ * does not reveal the ObjectId (its creation time, machine and process bytes and counter).
+ */
+function revisionOf(version: PlayerVersion): string {
+  return createHash('sha256').update(`${version.incarnation.toHexString()}:${String(version.version)}`).digest('base64url').slice(0, 22);
 }
 
 function toStored(document: ApiShapedDocument): StoredPlayer {
@@ -345,5 +365,6 @@ function toStored(document: ApiShapedDocument): StoredPlayer {
     createdAt: createdAt.toISOString(),
     updatedAt: updatedAt.toISOString(),
   };
-  return { player, revision: revisionOf(document) };
+  const version = { _id: document._id, incarnation: document.incarnation, version: document.version };
+  return { player, revision: revisionOf(version), version };
 }

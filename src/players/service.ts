@@ -59,7 +59,7 @@ export class PlayerService {
 
   async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined): Promise<StoredPlayer> {
     assertSameIdentity(nick, body.nick);
-    return this.#writeLatest(nick, precondition, (current, now) => this.#repository.replace(nick, current.revision, { ...body, nick: current.player.nick }, now));
+    return this.#writeLatest(nick, precondition, (current, now) => this.#repository.replace(current, { ...body, nick: current.player.nick }, now));
   }
 
   /** RFC 7396 merge patch, applied to the latest version; the result must be a valid player. */
@@ -69,12 +69,12 @@ export class PlayerService {
       const { createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = current.player;
       const merged = playerInputSchema.safeParse(applyMergePatch(editable, patch));
       if (!merged.success) throw validationError(merged.error, 'body');
-      return this.#repository.replace(nick, current.revision, merged.data, now);
+      return this.#repository.replace(current, merged.data, now);
     });
   }
 
   async delete(nick: string, precondition: Precondition | undefined): Promise<void> {
-    await this.#writeLatest(nick, precondition, (current, now) => this.#repository.delete(nick, current.revision, now));
+    await this.#writeLatest(nick, precondition, (current, now) => this.#repository.delete(current, now));
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {

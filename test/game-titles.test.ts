@@ -1,0 +1,63 @@
+// gameTitles holds the display spelling of titles that players play: only a write that lands records a
+// title, and a title nobody plays any more is dropped.
+import test from 'ava';
+import { MongoClient } from 'mongodb';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { databaseUri } from './helpers/mongo.ts';
+import { send, validPlayer } from './helpers/players.ts';
+
+let api: TestApp;
+let client: MongoClient;
+
+test.before(async () => {
+  api = await startTestApp('game_titles');
+  client = new MongoClient(await databaseUri(api.databaseName));
+});
+
+test.after.always(async () => {
+  await client.close();
+  await api.close();
+});
+
+const game = (title: string) => ({ title, platform: 'pc', hoursPerWeek: 2, competitive: false });
+const games = (...titles: string[]) => ({ games: titles.map(game) });
+const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
+
+async function storedTitles(): Promise<string[]> {
+  const titles = await client.db().collection<{ _id: string; title: string }>('gameTitles').find({}).toArray();
+  return titles.map((title) => title.title).sort();
+}
+
+test.serial('rejected writes record no title', async (t) => {
+  t.is((await call('POST', '/v1/players', { body: validPlayer('t_owner', games('Owned Game')) })).status, 201);
+  const before = await storedTitles();
+  const junk = Array.from({ length: 50 }, (_, index) => `Junk ${String(index)}`);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    t.is((await call('POST', '/v1/players', { body: validPlayer('T_OWNER', games(...junk)) })).status, 409);
+  }
+  const stale = await call('PUT', '/v1/players/t_owner', { body: validPlayer('t_owner', games('Stale Edit')), headers: { 'If-Match': '"not-the-current-version"' } });
+  t.is(stale.status, 412);
+  t.deepEqual(await storedTitles(), before);
+});
+
+test.serial('the display spelling is the first one a stored player used', async (t) => {
+  t.is((await call('POST', '/v1/players', { body: validPlayer('t_taken', games('Chess')) })).status, 201);
+  t.is((await call('POST', '/v1/players', { body: validPlayer('T_TAKEN', games('SPELUNKY two')) })).status, 409);
+  t.is((await call('POST', '/v1/players', { body: validPlayer('t_first', games('Spelunky Two')) })).status, 201);
+  t.true((await storedTitles()).includes('Spelunky Two'));
+  t.false((await storedTitles()).includes('SPELUNKY two'));
+});
+
+test.serial('titles nobody plays any more are dropped; titles others still play stay', async (t) => {
+  t.is((await call('POST', '/v1/players', { body: validPlayer('t_changer', games('Fading Game', 'Shared Game')) })).status, 201);
+  t.is((await call('POST', '/v1/players', { body: validPlayer('t_keeper', games('Shared Game')) })).status, 201);
+  t.true((await storedTitles()).includes('Fading Game'));
+
+  t.is((await call('PATCH', '/v1/players/t_changer', { body: games('Shared Game', 'Next Game'), headers: { 'content-type': 'application/merge-patch+json' } })).status, 200);
+  t.false((await storedTitles()).includes('Fading Game'), 'replaced away');
+  t.true((await storedTitles()).includes('Next Game'));
+
+  t.is((await call('DELETE', '/v1/players/t_changer')).status, 204);
+  t.false((await storedTitles()).includes('Next Game'), 'deleted with its only player');
+  t.true((await storedTitles()).includes('Shared Game'), 'still played by t_keeper');
+});
