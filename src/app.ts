@@ -12,6 +12,7 @@ import { requestContext } from './http/request-context.ts';
 import { httpMetrics } from './http/metrics-middleware.ts';
 import { registerRoutes, type RouteSpec } from './http/route.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
+import { securityHeadersMiddleware } from './http/security-headers.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
 import type { Logger } from './logger.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDependencies): App {
   // Errors are rendered and logged by problemMiddleware; Koa's default handler would print stacks to stderr.
   koa.silent = true;
   koa
+    .use(securityHeadersMiddleware())
     .use(closeIfBodyUnread)
     .use(requestContext(deps.logger))
     .use(httpMetrics(deps.metrics))

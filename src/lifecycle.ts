@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTerminus } from '@godaddy/terminus';
 import { failureLog } from './failure-log.ts';
 import type { ConnectionDrain } from './http/connections.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import type { Logger } from './logger.ts';
 
 /** After the shutdown delay, how long responses say `Connection: close` before idle connections are closed. */
@@ -48,6 +49,7 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       },
       verbatim: true,
     },
+    headers: { ...securityHeaders },
     // Not terminus's blanket 503 on every health route: liveness stays 200 while the process serves.
     sendFailuresDuringShutdown: false,
     signals: [...options.signals],

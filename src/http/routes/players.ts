@@ -25,7 +25,8 @@ const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
 
 export const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
-const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: ['ETag'] });
+const versionHeaders = ['ETag', 'Cache-Control'];
+const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: versionHeaders });
 
 const commonProblems = {
   400: problem('Invalid input; `errors` lists each offending field'),
@@ -50,7 +51,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'Publish a player profile; its password makes the caller its owner (POST /v1/auth/token)',
       tag: 'players',
       body: { schema: signUpSchema, contentTypes: json },
-      responses: { 201: { ...playerResponse('Created'), headers: ['ETag', 'Location'] }, ...writeProblems, 409: problem('The nick is taken') },
+      responses: { 201: { ...playerResponse('Created'), headers: [...versionHeaders, 'Location'] }, ...writeProblems, 409: problem('The nick is taken') },
       handle: async (ctx, { body }) => {
         const stored = await accounts.signUp(body);
         ctx.status = 201;
@@ -66,11 +67,13 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       tag: 'players',
       query: playerSearchSchema,
       access: 'optional',
-      responses: { 200: { description: 'One page of players in nick order', schema: playerPageSchema }, ...commonProblems },
+      responses: { 200: { description: 'One page of players in nick order', schema: playerPageSchema, headers: ['Cache-Control'] }, ...commonProblems },
       handle: async (ctx, { query }) => {
         const page = await service.search(query);
         ctx.vary('Authorization');
         ctx.body = { ...page, items: page.items.map((player) => visibleTo(ctx, player)) };
+        // Personal data without an ETag to revalidate with: nothing may keep a copy.
+        ctx.set('Cache-Control', 'no-store');
       },
     }),
     defineRoute({
@@ -82,11 +85,11 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       tag: 'players',
       access: 'optional',
       headers: [{ name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' }],
-      responses: { 200: playerResponse('The player'), 304: { description: 'Not modified' }, ...commonProblems, 404: problem('No such player') },
+      responses: { 200: playerResponse('The player'), 304: { description: 'Not modified', headers: versionHeaders }, ...commonProblems, 404: problem('No such player') },
       handle: async (ctx, { params: { nick } }) => {
         const stored = await service.get(nick);
         if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {
-          ctx.set('ETag', etag(stored.revision));
+          setVersionHeaders(ctx, stored);
           ctx.status = 304;
           return;
         }
@@ -173,7 +176,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
 }
 
 function sendPlayer(ctx: Context, stored: StoredPlayer): void {
-  ctx.set('ETag', etag(stored.revision));
+  setVersionHeaders(ctx, stored);
   ctx.vary('Authorization');
   ctx.body = visibleTo(ctx, stored.player);
 }
@@ -183,6 +186,12 @@ function visibleTo(ctx: Context, player: Player): Player {
   if (caller(ctx).kind !== 'anonymous') return player;
   const { contact: _private, ...visible } = player;
   return visible;
+}
+
+/** Personal data: only the client may keep it, and must revalidate it (If-None-Match) before each use. */
+function setVersionHeaders(ctx: Context, stored: StoredPlayer): void {
+  ctx.set('ETag', etag(stored.revision));
+  ctx.set('Cache-Control', 'private, no-cache');
 }
 
 const etag = (revision: string): string => `"${revision}"`;
