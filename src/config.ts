@@ -1,6 +1,8 @@
 // Reads and validates every setting once, at startup. A bad value becomes a ConfigError whose message is
-// one line naming the variable; main.ts prints it and exits non-zero.
+// one line naming the variable and the rule it broke, never the value: a connection string or a
+// password can hold credentials, and errors end up in logs. (File paths are named: they hold no secret.)
 import { readFileSync } from 'node:fs';
+import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { wholeNumber } from './validation.ts';
 
@@ -8,7 +10,7 @@ export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 export type LogLevel = (typeof logLevels)[number];
 
 export interface MongoSettings {
-  /** Connection string without credentials, safe to log. */
+  /** Connection string; it may carry credentials (MONGODB_URI, MONGODB_URI_FILE), so it is logged only through redactUri. */
   readonly uri: string;
   readonly database: string;
   /** Passed through driver options, never embedded in the URI, so no percent-encoding is involved. */
@@ -89,6 +91,7 @@ const envSchema = z.object({
     .trim()
     .regex(/^mongodb(\+srv)?:\/\/[^/?#]+/, 'must start with mongodb:// or mongodb+srv:// and name a host')
     .optional(),
+  MONGODB_URI_FILE: optionalText,
   MONGODB_HOST: z
     .string()
     .trim()
@@ -126,11 +129,12 @@ const defaultDatabase = 'playerfinder';
 const driverDefaults = { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 5000, maxPoolSize: 20 } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = envSchema.safeParse(withoutEmptyValues(env));
+  const { values, uriVariable } = withUriFromFile(withoutEmptyValues(env));
+  const parsed = envSchema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'bad value'}`);
+    throw new ConfigError(`invalid ${name === 'MONGODB_URI' ? uriVariable : name}: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
   return {
@@ -141,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     http: httpServerSettings(e),
-    mongo: mongoSettings(e),
+    mongo: mongoSettings(e, uriVariable),
     embeddedMongoDir: e.EMBEDDED_MONGODB_DIR,
     auth: authSettings(e),
   };
@@ -184,6 +188,19 @@ function secretSetting(e: Env, name: 'AUTH_SECRET' | 'OPERATOR_TOKEN'): Uint8Arr
   return new Uint8Array(bytes);
 }
 
+type UriVariable = 'MONGODB_URI' | 'MONGODB_URI_FILE';
+
+/**
+ * MONGODB_URI_FILE (a mounted Secret) stands in for MONGODB_URI; errors about the connection string then
+ * name it. Both at once is refused: which should win would be a guess.
+ */
+function withUriFromFile(env: Record<string, string>): { values: Record<string, string>; uriVariable: UriVariable } {
+  const file = env.MONGODB_URI_FILE;
+  if (file === undefined) return { values: env, uriVariable: 'MONGODB_URI' };
+  if (env.MONGODB_URI !== undefined) throw new ConfigError('invalid MONGODB_URI_FILE: set either MONGODB_URI or MONGODB_URI_FILE, not both');
+  return { values: { ...env, MONGODB_URI: readSecretFile('MONGODB_URI_FILE', file) }, uriVariable: 'MONGODB_URI_FILE' };
+}
+
 /** Kubernetes and shells often pass unset values as empty strings; treat them as unset. */
 function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
@@ -200,18 +217,19 @@ function httpServerSettings(e: Env): HttpServerSettings {
   };
 }
 
-function mongoSettings(e: Env): MongoSettings | undefined {
+function mongoSettings(e: Env, uriVariable: UriVariable): MongoSettings | undefined {
   if (e.MONGODB_URI === undefined && e.MONGODB_HOST === undefined) {
     if (e.MONGODB_USERNAME !== undefined) throw new ConfigError('invalid MONGODB_USERNAME: set MONGODB_HOST or MONGODB_URI too');
     return undefined;
   }
   const uri = e.MONGODB_URI ?? `mongodb://${withDefaultPorts(e.MONGODB_HOST ?? '', e.MONGODB_PORT)}/`;
+  assertDriverCanParse(uri, uriVariable);
   // Credentials inside MONGODB_URI (an external database's Secret) are honoured by the driver and
   // redacted before logging; mixing them with MONGODB_USERNAME would be ambiguous.
   if (e.MONGODB_USERNAME !== undefined && /^mongodb(\+srv)?:\/\/[^/]*@/.test(uri)) {
-    throw new ConfigError('invalid MONGODB_USERNAME: MONGODB_URI already carries credentials');
+    throw new ConfigError(`invalid MONGODB_USERNAME: ${uriVariable} already carries credentials`);
   }
-  const database = e.MONGODB_DATABASE ?? databaseFromUri(uri) ?? defaultDatabase;
+  const database = e.MONGODB_DATABASE ?? databaseFromUri(uri, uriVariable) ?? defaultDatabase;
   const inUri = new Set([...new URLSearchParams(uri.split('?')[1] ?? '').keys()].map((key) => key.toLowerCase()));
   /** The variable if set; else nothing when the URI sets the option; else our default. */
   const option = (variable: number | undefined, name: keyof typeof driverDefaults) =>
@@ -229,6 +247,19 @@ function mongoSettings(e: Env): MongoSettings | undefined {
   };
 }
 
+/**
+ * The driver's own parser decides what a connection string means; its messages repeat parts of the
+ * string (user names, option names), so only the variable and the likely cause are reported.
+ */
+function assertDriverCanParse(uri: string, uriVariable: UriVariable): void {
+  try {
+    // Parses the string and opens nothing: connecting is left to connect().
+    new MongoClient(uri);
+  } catch {
+    throw new ConfigError(`invalid ${uriVariable}: the MongoDB driver cannot parse it (in a user name or password, @ : / ? # % must be percent-encoded)`);
+  }
+}
+
 function withDefaultPorts(hosts: string, port: number): string {
   return hosts
     .split(',')
@@ -236,16 +267,18 @@ function withDefaultPorts(hosts: string, port: number): string {
     .join(',');
 }
 
-function databaseFromUri(uri: string): string | undefined {
+function databaseFromUri(uri: string, uriVariable: UriVariable): string | undefined {
   const path = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
   if (path === undefined) return undefined;
+  // A password with a raw / ends up here, so the path is never repeated; the hint says why it may be wrong.
+  const rule = `its database path ${databaseNameRule} (in a password, @ : / ? # % must be percent-encoded)`;
   let database: string;
   try {
     database = decodeURIComponent(path);
   } catch {
-    throw new ConfigError('invalid MONGODB_URI: its database path is not valid percent-encoding');
+    throw new ConfigError(`invalid ${uriVariable}: ${rule}`);
   }
-  if (!databaseName.test(database)) throw new ConfigError(`invalid MONGODB_URI: database "${database}" ${databaseNameRule}`);
+  if (!databaseName.test(database)) throw new ConfigError(`invalid ${uriVariable}: ${rule}`);
   return database;
 }
 
@@ -275,7 +308,10 @@ function readSecretFile(variable: string, file: string): string {
   return secret;
 }
 
-/** The URI with any user information replaced, for logs and error messages. */
+/**
+ * The URI with its user information replaced, for logs. Everything before the last @ ahead of the
+ * options goes, so a password holding a raw @ or / is hidden whole too.
+ */
 export function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/, '$1***@');
+  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^?#]*@/, '$1***@');
 }
