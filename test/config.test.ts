@@ -42,6 +42,8 @@ for (const [name, value] of [
   ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '0'],
   ['HTTP_MAX_CONNECTIONS', '0'],
   ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
+  ['MONGODB_OPERATION_TIMEOUT_MS', '0'],
+  ['MONGODB_OPERATION_TIMEOUT_MS', '5s'],
 ] as const) {
   test(`a bad ${name} (${value}) is one line naming it`, (t) => {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });

@@ -160,15 +160,25 @@ test('while MongoDB stays down, each cause of unreadiness is logged once, in one
   t.is(new Set(retries.map((line) => line.reason)).size, retries.length, 'a retry is logged only when its cause changed');
 });
 
-test('credentials never appear in the logs', async (t) => {
-  const password = 'Sup3r-s3cret-pw';
-  const server = await startServer({ MONGODB_URI: `mongodb://app:${password}@127.0.0.1:9/creds`, LOG_LEVEL: 'debug' });
-  await send(server.url, 'GET', '/v1/players/anyone');
-  server.child.kill('SIGTERM');
-  await server.exited;
-  t.true(server.logs.some((line) => line.mongodb === 'mongodb://***@127.0.0.1:9/creds'));
-  t.false(server.output().includes(password));
-});
+for (const source of ['MONGODB_URI', 'MONGODB_URI_FILE'] as const) {
+  test(`credentials in ${source} never appear in the logs`, async (t) => {
+    const password = 'Sup3r-s3cret-pw';
+    const uri = `mongodb://app:${password}@127.0.0.1:9/creds`;
+    let env: Record<string, string> = { MONGODB_URI: uri };
+    if (source === 'MONGODB_URI_FILE') {
+      const folder = await mkdtemp(join(tmpdir(), 'playerfinder-uri-'));
+      t.teardown(() => rm(folder, { recursive: true, force: true }));
+      await writeFile(join(folder, 'uri'), `${uri}\n`);
+      env = { MONGODB_URI: '', MONGODB_URI_FILE: join(folder, 'uri') }; // empty counts as unset
+    }
+    const server = await startServer({ ...env, LOG_LEVEL: 'debug' });
+    await send(server.url, 'GET', '/v1/players/anyone');
+    server.child.kill('SIGTERM');
+    await server.exited;
+    t.true(server.logs.some((line) => line.mongodb === 'mongodb://***@127.0.0.1:9/creds'));
+    t.false(server.output().includes(password));
+  });
+}
 
 test('a bad setting exits non-zero with one line naming the variable', async (t) => {
   const result = await runServerToExit({ PORT: 'http', MONGODB_URI: 'mongodb://127.0.0.1:9/' });
