@@ -1,11 +1,14 @@
-// A costly read shared by everyone who asks within a few seconds: at most one load runs at a time, and
-// its result serves every caller until it is older than `freshForMs`. A failed load is not kept.
+// A costly read shared by everyone who asks within a few seconds: at most one load runs at a time, its
+// result serves every caller until it is older than `freshForMs`, and a failed load is not retried
+// sooner either, so callers cannot pile loads onto a struggling database. Meanwhile the last good
+// result, if there is one, stands in.
 
 export class SharedResult<T> {
   readonly #load: () => Promise<T>;
   readonly #freshForMs: number;
   readonly #now: () => number;
   #latest: { readonly value: T; readonly loadedAt: number } | undefined;
+  #failure: { readonly error: unknown; readonly failedAt: number } | undefined;
   #loading: Promise<T> | undefined;
 
   constructor(load: () => Promise<T>, freshForMs: number, now: () => number = Date.now) {
@@ -14,9 +17,12 @@ export class SharedResult<T> {
     this.#now = now;
   }
 
-  get(): Promise<T> {
-    if (this.#latest !== undefined && this.#now() - this.#latest.loadedAt < this.#freshForMs) return Promise.resolve(this.#latest.value);
-    this.#loading ??= this.#refresh().finally(() => {
+  async get(): Promise<T> {
+    const now = this.#now();
+    if (this.#latest !== undefined && now - this.#latest.loadedAt < this.#freshForMs) return this.#latest.value;
+    if (this.#loading !== undefined) return this.#loading;
+    if (this.#failure !== undefined && now - this.#failure.failedAt < this.#freshForMs) return this.#lastGoodOr(this.#failure.error);
+    this.#loading = this.#refresh().finally(() => {
       this.#loading = undefined;
     });
     return this.#loading;
@@ -25,8 +31,19 @@ export class SharedResult<T> {
   async #refresh(): Promise<T> {
     // Dated from the start: writes that land during the load may be missing from it.
     const startedAt = this.#now();
-    const value = await this.#load();
-    this.#latest = { value, loadedAt: startedAt };
-    return value;
+    try {
+      const value = await this.#load();
+      this.#latest = { value, loadedAt: startedAt };
+      this.#failure = undefined;
+      return value;
+    } catch (error) {
+      this.#failure = { error, failedAt: this.#now() };
+      return this.#lastGoodOr(error);
+    }
+  }
+
+  #lastGoodOr(error: unknown): T {
+    if (this.#latest === undefined) throw error;
+    return this.#latest.value;
   }
 }
