@@ -29,11 +29,10 @@ export class SharedResult<T> {
   }
 
   async #refresh(): Promise<T> {
-    // Dated from the start: writes that land during the load may be missing from it.
-    const startedAt = this.#now();
     try {
       const value = await this.#load();
-      this.#latest = { value, loadedAt: startedAt };
+      // Dated from the end, so a load slower than freshForMs is not followed by another at once.
+      this.#latest = { value, loadedAt: this.#now() };
       this.#failure = undefined;
       return value;
     } catch (error) {
