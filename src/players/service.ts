@@ -95,7 +95,7 @@ export class PlayerService {
     return { items: page.items, nextCursor: page.lastNickKey === undefined ? null : encodeCursor(page.lastNickKey) };
   }
 
-  /** The most played titles, from a count at most gameStatsFreshForMs old. */
+  /** The most played titles, from a count that ended at most gameStatsFreshForMs ago. */
   async gameStats(limit: number): Promise<GameStats> {
     return (await this.#gameStats.get()).slice(0, limit);
   }
