@@ -90,6 +90,9 @@ const envSchema = z.object({
     .string()
     .trim()
     .regex(/^mongodb(\+srv)?:\/\/[^/?#]+/, 'must start with mongodb:// or mongodb+srv:// and name a host')
+    // The driver ignores a #fragment, so a raw # in a password would silently cut it, and leave its rest
+    // where logs show it.
+    .refine((uri) => !uri.includes('#'), 'must not contain # (in a user name or password, percent-encode it as %23)')
     .optional(),
   MONGODB_URI_FILE: optionalText,
   MONGODB_HOST: z
@@ -309,9 +312,9 @@ function readSecretFile(variable: string, file: string): string {
 }
 
 /**
- * The URI with its user information replaced, for logs. Everything before the last @ ahead of the
- * options goes, so a password holding a raw @ or / is hidden whole too.
+ * The URI for logs: hosts and database only. User information goes up to the last @, so a password
+ * holding a raw @ or / is hidden whole; options go too, since a password's raw ? puts its rest there.
  */
 export function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^?#]*@/, '$1***@');
+  return uri.replace(/\?.*$/s, '').replace(/^(mongodb(?:\+srv)?:\/\/).*@/s, '$1***@');
 }
