@@ -141,7 +141,7 @@ await waitForStatus(`${api.url}/readyz`, 200);
 const idle = await rssMiB(api.url);
 // Seeded straight into the database: through the API every player would cost a password hash (bench/logins.ts measures those).
 const client = new MongoClient(mongoUri);
-const seeder = new PlayerRepository(client.db(databaseName));
+const seeder = new PlayerRepository(client.db(databaseName), { operationTimeoutMs: 60_000 });
 for (let index = 0; index < playerCount; index += 50) {
   await Promise.all(
     Array.from({ length: Math.min(50, playerCount - index) }, (_, offset) =>

@@ -3,13 +3,15 @@
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { send, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
+import { send, signUp, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
+/** The owner's token: what an attacker with an account of their own can send. */
+let auth: Record<string, string>;
 
 test.before(async () => {
   api = await startTestApp('amplification', { env: { BODY_LIMIT_BYTES: '65536' } });
-  await send(api.url, 'POST', '/v1/players', { body: validPlayer('target') });
+  ({ auth } = await signUp(api.url, 'target'));
 });
 
 test.after.always(async () => {
@@ -34,14 +36,14 @@ function assertBounded(t: import('ava').ExecutionContext, response: JsonResponse
   return problem;
 }
 
-const mergePatch = { 'content-type': 'application/merge-patch+json' };
+const mergePatch = (): Record<string, string> => ({ 'content-type': 'application/merge-patch+json', ...auth });
 
 for (const [field, item] of [['games', '{}'], ['platforms', '"pc"'], ['languages', '"xx"']] as const) {
   for (const method of ['PATCH', 'PUT'] as const) {
     test(`${method} with ${field} as long as the body limit allows is a small 400`, async (t) => {
       const rawBody = floodBody(field, item);
       t.true(rawBody.length > 60_000 && rawBody.length <= 65_536);
-      const problem = assertBounded(t, await send(api.url, method, '/v1/players/target', { rawBody, headers: method === 'PATCH' ? mergePatch : { 'content-type': 'application/json' } }));
+      const problem = assertBounded(t, await send(api.url, method, '/v1/players/target', { rawBody, headers: method === 'PATCH' ? mergePatch() : { 'content-type': 'application/json', ...auth } }));
       t.true((problem.errors ?? []).some((error) => error.pointer === `/${field}`), JSON.stringify(problem.errors));
     });
   }
@@ -54,7 +56,7 @@ for (const [field, item] of [['games', '{}'], ['platforms', '"pc"'], ['languages
 
 test('thousands of unknown fields: 20 are listed, and the detail says how many there were', async (t) => {
   const fields = Array.from({ length: 6000 }, (_, index) => `"f${String(index)}":0`);
-  const problem = assertBounded(t, await send(api.url, 'PATCH', '/v1/players/target', { rawBody: `{${fields.join(',')}}`, headers: mergePatch }));
+  const problem = assertBounded(t, await send(api.url, 'PATCH', '/v1/players/target', { rawBody: `{${fields.join(',')}}`, headers: mergePatch() }));
   t.is(problem.errors?.length, maxReportedErrors);
   t.regex(problem.detail, /6,?000 errors/);
 });
@@ -62,7 +64,7 @@ test('thousands of unknown fields: 20 are listed, and the detail says how many t
 test('a gzipped body that decompresses to a flood answers as small as any other 400', async (t) => {
   const compressed = gzipSync(floodBody('games', '{}'));
   t.true(compressed.length < 500);
-  const response = await fetch(`${api.url}/v1/players/target`, { method: 'PATCH', headers: { ...mergePatch, 'content-encoding': 'gzip' }, body: compressed });
+  const response = await fetch(`${api.url}/v1/players/target`, { method: 'PATCH', headers: { ...mergePatch(), 'content-encoding': 'gzip' }, body: compressed });
   const text = await response.text();
   t.is(response.status, 400);
   t.true(Buffer.byteLength(text) <= maxProblemBytes, `problem of ${String(Buffer.byteLength(text))} bytes`);
@@ -70,7 +72,7 @@ test('a gzipped body that decompresses to a flood answers as small as any other 
 
 test('a merged PATCH result with many invalid games still lists at most 20 errors', async (t) => {
   const games = Array.from({ length: 50 }, () => ({}));
-  const problem = assertBounded(t, await send(api.url, 'PATCH', '/v1/players/target', { body: { games }, headers: mergePatch }));
+  const problem = assertBounded(t, await send(api.url, 'PATCH', '/v1/players/target', { body: { games }, headers: mergePatch() }));
   t.is(problem.errors?.length, maxReportedErrors);
   t.regex(problem.detail, /errors/);
 });

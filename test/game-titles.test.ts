@@ -4,7 +4,7 @@ import test from 'ava';
 import { MongoClient } from 'mongodb';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { databaseUri } from './helpers/mongo.ts';
-import { send, validPlayer } from './helpers/players.ts';
+import { send, signUp, validPlayer, validProfile } from './helpers/players.ts';
 
 let api: TestApp;
 let client: MongoClient;
@@ -29,13 +29,13 @@ async function storedTitles(): Promise<string[]> {
 }
 
 test.serial('rejected writes record no title', async (t) => {
-  t.is((await call('POST', '/v1/players', { body: validPlayer('t_owner', games('Owned Game')) })).status, 201);
+  const owner = await signUp(api.url, 't_owner', games('Owned Game'));
   const before = await storedTitles();
   const junk = Array.from({ length: 50 }, (_, index) => `Junk ${String(index)}`);
   for (let attempt = 0; attempt < 4; attempt++) {
     t.is((await call('POST', '/v1/players', { body: validPlayer('T_OWNER', games(...junk)) })).status, 409);
   }
-  const stale = await call('PUT', '/v1/players/t_owner', { body: validPlayer('t_owner', games('Stale Edit')), headers: { 'If-Match': '"not-the-current-version"' } });
+  const stale = await call('PUT', '/v1/players/t_owner', { body: validProfile('t_owner', games('Stale Edit')), headers: { 'If-Match': '"not-the-current-version"', ...owner.auth } });
   t.is(stale.status, 412);
   t.deepEqual(await storedTitles(), before);
 });
@@ -49,15 +49,15 @@ test.serial('the display spelling is the first one a stored player used', async 
 });
 
 test.serial('titles nobody plays any more are dropped; titles others still play stay', async (t) => {
-  t.is((await call('POST', '/v1/players', { body: validPlayer('t_changer', games('Fading Game', 'Shared Game')) })).status, 201);
+  const changer = await signUp(api.url, 't_changer', games('Fading Game', 'Shared Game'));
   t.is((await call('POST', '/v1/players', { body: validPlayer('t_keeper', games('Shared Game')) })).status, 201);
   t.true((await storedTitles()).includes('Fading Game'));
 
-  t.is((await call('PATCH', '/v1/players/t_changer', { body: games('Shared Game', 'Next Game'), headers: { 'content-type': 'application/merge-patch+json' } })).status, 200);
+  t.is((await call('PATCH', '/v1/players/t_changer', { body: games('Shared Game', 'Next Game'), headers: { 'content-type': 'application/merge-patch+json', ...changer.auth } })).status, 200);
   t.false((await storedTitles()).includes('Fading Game'), 'replaced away');
   t.true((await storedTitles()).includes('Next Game'));
 
-  t.is((await call('DELETE', '/v1/players/t_changer')).status, 204);
+  t.is((await call('DELETE', '/v1/players/t_changer', { headers: changer.auth })).status, 204);
   t.false((await storedTitles()).includes('Next Game'), 'deleted with its only player');
   t.true((await storedTitles()).includes('Shared Game'), 'still played by t_keeper');
 });
