@@ -12,6 +12,7 @@ import { requestContext } from './http/request-context.ts';
 import { httpMetrics } from './http/metrics-middleware.ts';
 import { registerRoutes, type RouteSpec } from './http/route.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
+import { docsRoutes } from './http/routes/docs.ts';
 import { securityHeadersMiddleware } from './http/security-headers.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: AppDependencies): App {
     ...serviceRoutes(deps.info, deps.metrics, (): unknown => (openApiDocument ??= buildOpenApiDocument(routes, { title: deps.info.name, version: deps.info.version }))),
     ...playerRoutes(deps.players, deps.accounts),
     ...accountRoutes(deps.accounts),
+    ...docsRoutes(),
   ];
   const router = new Router();
   registerRoutes(

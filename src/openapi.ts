@@ -19,7 +19,11 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output'): unknown {
   return stripDialect(z.toJSONSchema(schema, { ...jsonSchemaOptions, io }));
 }
 
-/** The document declares the dialect once (jsonSchemaDialect) and names components by their key. */
+/**
+ * Schemas carry no $schema of their own: they are JSON Schema 2020-12, which OpenAPI 3.1's default
+ * dialect includes, so the document names no other (Swagger UI warns about any non-default one).
+ * Components are named by their key.
+ */
 function stripDialect(schema: Record<string, unknown>): Record<string, unknown> {
   const { $schema: _dialect, $id: _id, ...rest } = schema;
   return rest;
@@ -94,7 +98,6 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { title
   const components = z.toJSONSchema(z.globalRegistry, { ...jsonSchemaOptions, uri: (id) => `#/components/schemas/${id}` });
   return {
     openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: { title: info.title, version: info.version, description: 'Find other video-game players to play with.' },
     tags: [{ name: 'players' }, { name: 'auth' }, { name: 'games' }, { name: 'service' }],
     paths,
