@@ -1,8 +1,8 @@
 // The one entry point: config → logger → (embedded MongoDB) → service → listen.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, requiredAuthSecret, type Config, type MongoSettings } from './config.ts';
-import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded.ts';
+import { ConfigError, loadConfig, requiredAuthSecret } from './config.ts';
+import { configuredOrEmbeddedMongo } from './db/embedded.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createService } from './service.ts';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const configuredSecret = requiredAuthSecret(config);
   const logger = createLogger(config.logLevel);
-  const { mongo, embedded } = await mongoSettings(config, logger);
+  const { mongo, embedded } = await configuredOrEmbeddedMongo(config, process.env, logger);
   const { server } = createService(config, mongo, configuredSecret ?? developmentSecret(logger), logger, {
     info: packageJson,
     signals: ['SIGTERM', 'SIGINT'],
@@ -37,16 +37,6 @@ async function main(): Promise<void> {
 function developmentSecret(logger: Logger): Uint8Array {
   logger.warn('no AUTH_SECRET: signing tokens with a random key made for this process (development only); restarting logs everyone out');
   return new Uint8Array(randomBytes(32));
-}
-
-/** The configured MongoDB, or an embedded one when none is configured (development only). */
-async function mongoSettings(config: Config, logger: Logger): Promise<{ mongo: MongoSettings; embedded?: EmbeddedMongo }> {
-  if (config.mongo !== undefined) return { mongo: config.mongo };
-  logger.info('no MONGODB_URI or MONGODB_HOST: starting an embedded MongoDB (development only)');
-  const embedded = await startEmbeddedMongo(config.embeddedMongoDir);
-  const mongo = loadConfig({ ...process.env, MONGODB_URI: embedded.uri }).mongo;
-  if (mongo === undefined) throw new ConfigError('invalid MONGODB_URI: the embedded MongoDB gave no usable URI');
-  return { mongo, embedded };
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,8 @@
 // Development convenience: with no MongoDB configured, start a real mongod through mongodb-memory-server
 // (downloaded once, data kept under .data/mongodb). It is a dev dependency, absent from the image.
 import { mkdir } from 'node:fs/promises';
-import { ConfigError } from '../config.ts';
+import { ConfigError, loadConfig, type Config, type MongoSettings } from '../config.ts';
+import type { Logger } from '../logger.ts';
 
 export interface EmbeddedMongo {
   readonly uri: string;
@@ -40,4 +41,14 @@ export async function startEmbeddedMongo(dataDir: string | undefined): Promise<E
     const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
     throw new ConfigError(`embedded MongoDB could not start (${reason}); ${howToConfigure}`);
   }
+}
+
+/** The configured MongoDB, or an embedded one when none is configured (development only). */
+export async function configuredOrEmbeddedMongo(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Promise<{ mongo: MongoSettings; embedded?: EmbeddedMongo }> {
+  if (config.mongo !== undefined) return { mongo: config.mongo };
+  logger.info('no MONGODB_URI or MONGODB_HOST: starting an embedded MongoDB (development only)');
+  const embedded = await startEmbeddedMongo(config.embeddedMongoDir);
+  const mongo = loadConfig({ ...env, MONGODB_URI: embedded.uri }).mongo;
+  if (mongo === undefined) throw new ConfigError('invalid MONGODB_URI: the embedded MongoDB gave no usable URI');
+  return { mongo, embedded };
 }

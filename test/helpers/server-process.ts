@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 /** Any 32+ bytes: processes under test need a signing key unless they run the embedded MongoDB. */
 const testAuthSecret = 'process-test-signing-key-at-least-32-bytes';
 
-const entryPoint = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const distDir = new URL('../../dist/', import.meta.url);
+const entryPoint = fileURLToPath(new URL('main.js', distDir));
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -60,9 +61,12 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   return { child, url: `http://127.0.0.1:${String(port)}`, port, logs, output: () => output, exited };
 }
 
-/** Runs the server to completion (e.g. with a bad config) and returns its exit code and output. */
-export async function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, [entryPoint], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the server (or another script of dist/, e.g. seed.js) to completion, e.g. with a bad config, and
+ * returns its exit code and output.
+ */
+export async function runServerToExit(env: Record<string, string>, script = 'main.js'): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, distDir))], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
