@@ -48,7 +48,7 @@ async function untilReady(database: Database): Promise<void> {
       await database.readiness();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`MongoDB was not usable within ${String(readyTimeoutMs / 1000)} s: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`MongoDB was not usable within ${String(readyTimeoutMs / 1000)} s: ${String(error)}`, { cause: error });
       await sleep(250);
     }
   }
