@@ -204,6 +204,17 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     t.is((fetched.body as { nick?: unknown }).nick, 'img_tester');
   });
 
+  test('seeds the demo players with dist/seed.js beside the running service, as kubectl exec would', async (t) => {
+    const container = await runContainer(READ_ONLY);
+    await waitReady(container);
+    // The container's own environment (MONGODB_URI) reaches the exec'd process, as the pod's does.
+    const output = await docker('exec', container.id, NODE, 'dist/seed.js');
+    const summary = output.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'demo players seeded');
+    t.like(summary, { alreadyThere: 0 });
+    const page = await send(`http://127.0.0.1:${container.port}`, 'GET', '/v1/players?region=eu&limit=5');
+    t.is((page.body as { items: unknown[] }).items.length, 5);
+  });
+
   test('runs as the numeric non-root user 65532', async (t) => {
     t.is(await inspect('{{.Config.User}}', TAG), APP_USER);
     const container = await runContainer();
