@@ -78,7 +78,8 @@ const envSchema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
-  SHUTDOWN_DELAY_MS: wholeNumber(0, 120_000).default(5000),
+  // Default in shutdownDelayMs(): it depends on NODE_ENV.
+  SHUTDOWN_DELAY_MS: wholeNumber(0, 120_000).optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 300_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(10_000),
@@ -122,6 +123,7 @@ const envSchema = z.object({
   LOGIN_THROTTLE_LIMIT: wholeNumber(1, 1000).default(5),
   LOGIN_THROTTLE_WINDOW_SECONDS: wholeNumber(1, 24 * 3600).default(15 * 60),
   AUTH_HASH_CONCURRENCY: wholeNumber(1, 16).default(2),
+  NODE_ENV: optionalText,
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -145,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? shutdownDelayMs(e.NODE_ENV),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     http: httpServerSettings(e),
     mongo: mongoSettings(e, uriVariable),
@@ -202,6 +204,14 @@ function withUriFromFile(env: Record<string, string>): { values: Record<string, 
   if (file === undefined) return { values: env, uriVariable: 'MONGODB_URI' };
   if (env.MONGODB_URI !== undefined) throw new ConfigError('invalid MONGODB_URI_FILE: set either MONGODB_URI or MONGODB_URI_FILE, not both');
   return { values: { ...env, MONGODB_URI: readSecretFile('MONGODB_URI_FILE', file) }, uriVariable: 'MONGODB_URI_FILE' };
+}
+
+/**
+ * Load balancers need a few seconds to stop routing to a pod after its readiness fails; a developer's
+ * Ctrl-C under `npm run dev` (NODE_ENV=development) has no load balancer to wait for.
+ */
+function shutdownDelayMs(nodeEnv: string | undefined): number {
+  return nodeEnv === 'development' ? 0 : 5000;
 }
 
 /** Kubernetes and shells often pass unset values as empty strings; treat them as unset. */

@@ -22,6 +22,12 @@ test('defaults: port 8080, info logs, 64 KiB bodies, no MongoDB configured', (t)
   t.is(config.mongo, undefined);
 });
 
+test('NODE_ENV=development (npm run dev) shuts down without the load-balancer delay, unless one is set', (t) => {
+  t.is(loadConfig({ NODE_ENV: 'development' }).shutdownDelayMs, 0);
+  t.is(loadConfig({ NODE_ENV: 'development', SHUTDOWN_DELAY_MS: '2000' }).shutdownDelayMs, 2000);
+  t.is(loadConfig({ NODE_ENV: 'production' }).shutdownDelayMs, 5000);
+});
+
 test('empty variables count as unset', (t) => {
   t.is(loadConfig({ PORT: '', MONGODB_URI: '' }).port, 8080);
 });
