@@ -1,5 +1,6 @@
-// Wires one service instance: metrics, MongoDB, player use cases, the Koa app, an HTTP server with
-// health checks and graceful shutdown. main.ts runs one; tests run several in one process.
+// Wires one service instance: metrics, MongoDB, player and account use cases, the Koa app, an HTTP server
+// with health checks and graceful shutdown. main.ts runs one; tests run several in one process; seed.ts
+// writes through the same use cases, without the HTTP part.
 import { createServer, type Server } from 'node:http';
 import { createApp, type App } from './app.ts';
 import { PasswordHasher } from './auth/passwords.ts';
@@ -21,6 +22,14 @@ export interface Service {
   readonly database: Database;
 }
 
+/** MongoDB and the use cases on it, wired once for the HTTP service and for the seed script. */
+export interface Domain {
+  readonly metrics: Metrics;
+  readonly database: Database;
+  readonly players: PlayerService;
+  readonly accounts: AccountService;
+}
+
 export interface ServiceOptions {
   readonly info: ServiceInfo;
   /** Signals that start a graceful shutdown; none where several services share a process. */
@@ -29,8 +38,8 @@ export interface ServiceOptions {
   readonly afterShutdown?: () => Promise<void>;
 }
 
-/** Builds the service; it listens once the caller calls server.listen. `authSecret` signs tokens. */
-export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
+/** `authSecret` signs tokens. */
+export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger): Domain {
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
   const players = new PlayerService(database.players, {
@@ -47,6 +56,12 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
       metrics.logins.inc({ outcome });
     },
   });
+  return { metrics, database, players, accounts };
+}
+
+/** Builds the service; it listens once the caller calls server.listen. `authSecret` signs tokens. */
+export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
+  const { metrics, database, players, accounts } = openDomain(config, mongo, authSecret, logger);
   const app = createApp({ players, accounts, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
   const connections = new ConnectionDrain();
   const { http } = config;

@@ -62,11 +62,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
 }
 
 /**
- * Runs the server (or another script of dist/, e.g. seed.js) to completion, e.g. with a bad config, and
- * returns its exit code and output.
+ * Runs the server (or another script of dist/ with its arguments, e.g. seed.js) to completion, e.g. with a
+ * bad config, and returns its exit code and output.
  */
-export async function runServerToExit(env: Record<string, string>, script = 'main.js'): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, distDir))], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runServerToExit(env: Record<string, string>, script = 'main.js', args: readonly string[] = []): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, distDir)), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
