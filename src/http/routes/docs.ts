@@ -106,6 +106,5 @@ export function docsRoutes(): RouteSpec[] {
 
 function send(ctx: Context, contentType: string, body: Buffer | string): void {
   ctx.type = contentType;
-  ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.body = body;
 }
