@@ -23,10 +23,15 @@ COPY src ./src
 RUN npm run build
 
 # --- prod-deps: runtime dependencies only; no lifecycle scripts run --------------------------------
+# --omit=optional too: the driver's optional peers (AWS auth, Kerberos, client-side encryption) are in the
+# lock file only because a dev tool needs them, and npm keeps such "dev or optional" packages otherwise.
 FROM ${BUILD_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+# /docs serves three of swagger-ui-dist's files (src/http/routes/docs.ts); its source maps and other bundles
+# are 10 MB the image need not carry.
+RUN find node_modules/swagger-ui-dist -type f \( -name '*.map' -o -name 'swagger-ui-es-bundle*' -o -name 'swagger-ui.js' \) -delete
 
 # --- runtime ------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}
