@@ -29,8 +29,8 @@ FROM ${BUILD_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
-# /docs serves three of swagger-ui-dist's files (src/http/routes/docs.ts); its source maps and other bundles
-# are 10 MB the image need not carry.
+# /docs serves three of swagger-ui-dist's files (src/http/routes/docs.ts); its source maps and the bundles it
+# does not serve are 10 MB the image need not carry.
 RUN find node_modules/swagger-ui-dist -type f \( -name '*.map' -o -name 'swagger-ui-es-bundle*' -o -name 'swagger-ui.js' \) -delete
 
 # --- runtime ------------------------------------------------------------------------------------------
