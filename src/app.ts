@@ -14,9 +14,11 @@ import { registerRoutes, type RouteSpec } from './http/route.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { securityHeadersMiddleware } from './http/security-headers.ts';
+import { matchRoutes } from './http/routes/matches.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
 import type { Logger } from './logger.ts';
+import type { MatchService } from './matches/service.ts';
 import type { Metrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { PlayerService } from './players/service.ts';
@@ -24,6 +26,7 @@ import type { PlayerService } from './players/service.ts';
 export interface AppDependencies {
   readonly players: PlayerService;
   readonly accounts: AccountService;
+  readonly matches: MatchService;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
@@ -43,6 +46,7 @@ export function createApp(deps: AppDependencies): App {
     ...playerRoutes(deps.players, deps.accounts),
     ...accountRoutes(deps.accounts),
     ...docsRoutes(),
+    ...matchRoutes(deps.matches),
   ];
   const router = new Router();
   registerRoutes(

@@ -45,6 +45,8 @@ export interface Config {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly http: HttpServerSettings;
+  /** How many players sharing a game are scored, at most, for one match suggestion request. */
+  readonly matchCandidateLimit: number;
   /** undefined: no MongoDB was configured, so main.ts starts an embedded one (development only). */
   readonly mongo: MongoSettings | undefined;
   /** Data folder of that embedded MongoDB. */
@@ -87,6 +89,7 @@ const envSchema = z.object({
   // server, closes idle connections and never sends a request on one the server is closing.
   HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(100, 600_000).default(65_000),
   HTTP_MAX_CONNECTIONS: wholeNumber(1, 1_000_000).default(1000),
+  MATCH_CANDIDATE_LIMIT: wholeNumber(10, 10_000).default(1000),
   MONGODB_URI: z
     .string()
     .trim()
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? shutdownDelayMs(e.NODE_ENV),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     http: httpServerSettings(e),
+    matchCandidateLimit: e.MATCH_CANDIDATE_LIMIT,
     mongo: mongoSettings(e, uriVariable),
     embeddedMongoDir: e.EMBEDDED_MONGODB_DIR,
     auth: authSettings(e),

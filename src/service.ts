@@ -12,6 +12,7 @@ import { ConnectionDrain } from './http/connections.ts';
 import type { ServiceInfo } from './http/routes/service.ts';
 import { attachLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
+import { MatchService } from './matches/service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { PlayerService } from './players/service.ts';
 
@@ -28,6 +29,7 @@ export interface Domain {
   readonly database: Database;
   readonly players: PlayerService;
   readonly accounts: AccountService;
+  readonly matches: MatchService;
 }
 
 export interface ServiceOptions {
@@ -56,13 +58,14 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
       metrics.logins.inc({ outcome });
     },
   });
-  return { metrics, database, players, accounts };
+  const matches = new MatchService(players, database.matches, { candidateLimit: config.matchCandidateLimit });
+  return { metrics, database, players, accounts, matches };
 }
 
 /** Builds the service; it listens once the caller calls server.listen. `authSecret` signs tokens. */
 export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
-  const { metrics, database, players, accounts } = openDomain(config, mongo, authSecret, logger);
-  const app = createApp({ players, accounts, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
+  const { metrics, database, players, accounts, matches } = openDomain(config, mongo, authSecret, logger);
+  const app = createApp({ players, accounts, matches, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
   const connections = new ConnectionDrain();
   const { http } = config;
   const server = createServer(

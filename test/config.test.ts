@@ -18,7 +18,7 @@ const secretFile = (name: string, content: string) => {
 
 test('defaults: port 8080, info logs, 64 KiB bodies, no MongoDB configured', (t) => {
   const config = loadConfig({});
-  t.like(config, { port: 8080, host: '0.0.0.0', logLevel: 'info', bodyLimitBytes: 65_536, shutdownDelayMs: 5000, shutdownTimeoutMs: 10_000 });
+  t.like(config, { port: 8080, host: '0.0.0.0', logLevel: 'info', bodyLimitBytes: 65_536, shutdownDelayMs: 5000, shutdownTimeoutMs: 10_000, matchCandidateLimit: 1000 });
   t.is(config.mongo, undefined);
 });
 
@@ -50,6 +50,7 @@ for (const [name, value] of [
   ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
   ['MONGODB_OPERATION_TIMEOUT_MS', '0'],
   ['MONGODB_OPERATION_TIMEOUT_MS', '5s'],
+  ['MATCH_CANDIDATE_LIMIT', '5'],
 ] as const) {
   test(`a bad ${name} (${value}) is one line naming it`, (t) => {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });

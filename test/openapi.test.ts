@@ -67,6 +67,8 @@ test('real responses validate against the documented schemas', async (t) => {
   validate('Player', (await send(api.url, 'POST', '/v1/players', { body: validPlayer('schema_check', { bio: 'hi' }) })).body);
   validate('PlayerPage', (await send(api.url, 'GET', '/v1/players?limit=5')).body);
   validate('GameStats', (await send(api.url, 'GET', '/v1/games')).body);
+  await send(api.url, 'POST', '/v1/players', { body: validPlayer('schema_match') });
+  validate('MatchPage', (await send(api.url, 'GET', '/v1/players/schema_check/matches')).body);
   validate('Problem', (await send(api.url, 'POST', '/v1/players', { body: { nick: 1 } })).body);
   validate('Status', (await send(api.url, 'GET', '/status')).body);
   validate('SignUp', validPlayer('input_check'));

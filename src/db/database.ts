@@ -7,6 +7,7 @@ import { redactUri, type MongoSettings } from '../config.ts';
 import { failureLog } from '../failure-log.ts';
 import type { Logger } from '../logger.ts';
 import { AccountRepository } from '../auth/repository.ts';
+import { MatchRepository } from '../matches/repository.ts';
 import type { Metrics } from '../metrics.ts';
 import { PlayerRepository } from '../players/repository.ts';
 import { createMongoClient, ping } from './mongo.ts';
@@ -14,6 +15,7 @@ import { createMongoClient, ping } from './mongo.ts';
 export interface Database {
   readonly players: PlayerRepository;
   readonly accounts: AccountRepository;
+  readonly matches: MatchRepository;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
   /** Stops the index retries and closes the client; call after the HTTP server has drained. */
@@ -24,8 +26,10 @@ const maxRetryDelayMs = 5000;
 
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
-  const players = new PlayerRepository(client.db(settings.database), { operationTimeoutMs: settings.operationTimeoutMs });
-  const accounts = new AccountRepository(client.db(settings.database));
+  const db = client.db(settings.database);
+  const players = new PlayerRepository(db, { operationTimeoutMs: settings.operationTimeoutMs });
+  const accounts = new AccountRepository(db);
+  const matches = new MatchRepository(db);
   const stopping = new AbortController();
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');
@@ -37,6 +41,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   return {
     players,
     accounts,
+    matches,
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
       await ping(client, settings.operationTimeoutMs);

@@ -33,7 +33,7 @@ export interface SearchCriteria {
 
 export type WriteOutcome = StoredPlayer | 'missing' | 'conflict';
 
-interface PlayerDocument extends PlayerInput {
+export interface PlayerDocument extends PlayerInput {
   /** The normalised nick: lookups by _id are index-backed on MongoDB and pushed down on FerretDB. */
   _id: string;
   /** New for every player created, so a deleted and re-created nick never matches an old ETag. */
@@ -115,6 +115,9 @@ export interface RepositoryOptions {
   readonly operationTimeoutMs: number;
 }
 
+/** The players collection; other domains read it (e.g. matches), only this repository writes it. */
+export const playerCollection = (db: Db): Collection<PlayerDocument> => db.collection<PlayerDocument>('players');
+
 export class PlayerRepository {
   readonly #players: Collection<PlayerDocument>;
   readonly #titles: Collection<GameTitleDocument>;
@@ -123,7 +126,7 @@ export class PlayerRepository {
 
   constructor(db: Db, options: RepositoryOptions) {
     this.#limit = { maxTimeMS: options.operationTimeoutMs };
-    this.#players = db.collection<PlayerDocument>('players');
+    this.#players = playerCollection(db);
     this.#titles = db.collection<GameTitleDocument>('gameTitles');
     this.#claims = db.collection<WriteClaim>('playerWrites');
   }
@@ -349,7 +352,7 @@ function revisionOf(version: PlayerVersion): string {
   return createHash('sha256').update(`${version.incarnation.toHexString()}:${String(version.version)}`).digest('base64url').slice(0, 22);
 }
 
-function toStored(document: ApiShapedDocument): StoredPlayer {
+export function toStored(document: ApiShapedDocument): StoredPlayer {
   const { createdAt, updatedAt, nick, firstName, lastName, age, platforms, games, region, languages, bio, contact } = document;
   const player: Player = {
     nick,

@@ -1,6 +1,8 @@
 // Player use cases: identity rules, preconditions (ETag / If-Match), merge patches, search paging.
 // Knows nothing of Koa or the driver: routes hand it validated input, the repository stores it.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { DuplicateNickError, normaliseKey, type PlayerRepository, type StoredPlayer } from './repository.ts';
@@ -14,6 +16,9 @@ export interface PlayerPage {
   readonly items: Player[];
   readonly nextCursor: string | null;
 }
+
+/** Where a search page ended: the normalised nick of its last player. */
+const searchPosition = z.object({ after: nickSchema });
 
 /** Concurrent writes without If-Match are retried on the latest version this many times. */
 const writeAttempts = 20;
@@ -89,10 +94,10 @@ export class PlayerService {
       competitive: query.competitive === undefined ? undefined : query.competitive === 'true',
       minAge: query.minAge,
       maxAge: query.maxAge,
-      afterNickKey: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      afterNickKey: query.cursor === undefined ? undefined : decodeCursor(query.cursor, searchPosition).after,
       limit: query.limit,
     });
-    return { items: page.items, nextCursor: page.lastNickKey === undefined ? null : encodeCursor(page.lastNickKey) };
+    return { items: page.items, nextCursor: page.lastNickKey === undefined ? null : encodeCursor({ after: page.lastNickKey }) };
   }
 
   /** The most played titles, from a count that ended at most gameStatsFreshForMs ago. */
@@ -141,20 +146,4 @@ function assertSameIdentity(pathNick: string, bodyNick: string | undefined): voi
       errors: [{ pointer: '/nick', detail: `must be "${pathNick}" (the nick in the path)` }],
     });
   }
-}
-
-function encodeCursor(nickKey: string): string {
-  return Buffer.from(JSON.stringify({ after: nickKey })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof decoded === 'object' && decoded !== null && 'after' in decoded && typeof decoded.after === 'string' && nickSchema.safeParse(decoded.after).success) {
-      return decoded.after;
-    }
-  } catch {
-    // Falls through to the same 400 as a well-formed but foreign cursor.
-  }
-  throw new AppError(400, { detail: 'The request query is invalid.', errors: [{ pointer: 'cursor', detail: 'not a cursor returned by this API' }] });
 }

@@ -21,14 +21,14 @@ import { problemSchema } from '../problem.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
 
 const json = ['application/json'];
-const nickParams = z.strictObject({ nick: nickSchema });
+export const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
 
 export const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 const versionHeaders = ['ETag', 'Cache-Control'];
 const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: versionHeaders });
 
-const commonProblems = {
+export const commonProblems = {
   400: problem('Invalid input; `errors` lists each offending field'),
   503: problem('MongoDB is unreachable; retry later'),
 } as const;
@@ -182,7 +182,7 @@ function sendPlayer(ctx: Context, stored: StoredPlayer): void {
 }
 
 /** Contact details are for players with an account (and the operator), not for anonymous readers. */
-function visibleTo(ctx: Context, player: Player): Player {
+export function visibleTo(ctx: Context, player: Player): Player {
   if (caller(ctx).kind !== 'anonymous') return player;
   const { contact: _private, ...visible } = player;
   return visible;
