@@ -2,7 +2,7 @@
 // MongoDB works the same), otherwise an embedded mongod. Every test file gets databases of its own.
 import { randomBytes } from 'node:crypto';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded.ts';
-import { inCI } from './tools.ts';
+import { inCI } from './ci.ts';
 
 let embedded: Promise<EmbeddedMongo> | undefined;
 

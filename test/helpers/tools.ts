@@ -4,8 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import test from 'ava';
-
-export const inCI = (process.env.CI ?? '') !== '';
+import { inCI } from './ci.ts';
 
 export interface ToolLookup {
   /** The command or file to use, or undefined when it is not available here. */
