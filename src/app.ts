@@ -13,11 +13,13 @@ import { httpMetrics } from './http/metrics-middleware.ts';
 import { registerRoutes, type RouteSpec } from './http/route.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { docsRoutes } from './http/routes/docs.ts';
+import { lfgRoutes } from './http/routes/lfg.ts';
 import { securityHeadersMiddleware } from './http/security-headers.ts';
 import { matchRoutes } from './http/routes/matches.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
 import type { Logger } from './logger.ts';
+import type { LfgService } from './lfg/service.ts';
 import type { MatchService } from './matches/service.ts';
 import type { Metrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -27,6 +29,7 @@ export interface AppDependencies {
   readonly players: PlayerService;
   readonly accounts: AccountService;
   readonly matches: MatchService;
+  readonly lfg: LfgService;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
@@ -47,6 +50,7 @@ export function createApp(deps: AppDependencies): App {
     ...accountRoutes(deps.accounts),
     ...docsRoutes(),
     ...matchRoutes(deps.matches),
+    ...lfgRoutes(deps.lfg),
   ];
   const router = new Router();
   registerRoutes(

@@ -14,6 +14,9 @@ export interface Metrics {
   readonly playersRegistered: Counter;
   /** Password checks (logins and password changes): outcome is success, failure or throttled. */
   readonly logins: Counter<'outcome'>;
+  readonly lfgPostsCreated: Counter;
+  /** Attempts to join a looking-for-group post, by outcome (joined, full, already_member, …). */
+  readonly lfgJoins: Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -61,6 +64,17 @@ export function createMetrics(): Metrics {
     logins: new Counter({
       name: 'playerfinder_logins_total',
       help: 'Password checks (logins and password changes) by outcome: success, failure, throttled',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    lfgPostsCreated: new Counter({
+      name: 'playerfinder_lfg_posts_created_total',
+      help: 'Looking-for-group posts published through this instance since it started',
+      registers,
+    }),
+    lfgJoins: new Counter({
+      name: 'playerfinder_lfg_joins_total',
+      help: 'Attempts to join a looking-for-group post, by outcome',
       labelNames: ['outcome'],
       registers,
     }),

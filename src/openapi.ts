@@ -51,9 +51,14 @@ function accessDocumentation(access: Access | undefined): { security?: unknown[]
     security: [{ [bearerScheme]: [] }],
     responses: {
       401: authProblem('No bearer token, or one that is malformed, expired, wrongly signed or revoked'),
-      403: authProblem(access.operator === true ? 'Another player\'s token (the owner\'s or the operator token is needed)' : 'Another player\'s token'),
+      403: authProblem(forbidden(access)),
     },
   };
+}
+
+function forbidden(access: Exclude<Access, 'optional'>): string {
+  if ('player' in access) return access.operator === true ? 'A player this operation is not for (see its summary)' : 'The operator token, or a player this operation is not for (see its summary)';
+  return access.operator === true ? 'Another player\'s token (the owner\'s or the operator token is needed)' : 'Another player\'s token';
 }
 
 function operation(route: RouteSpec): Record<string, unknown> {
@@ -99,7 +104,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { title
   return {
     openapi: '3.1.0',
     info: { title: info.title, version: info.version, description: 'Find other video-game players to play with.' },
-    tags: [{ name: 'players' }, { name: 'auth' }, { name: 'games' }, { name: 'service' }],
+    tags: [{ name: 'players' }, { name: 'auth' }, { name: 'lfg', description: 'Looking-for-group posts' }, { name: 'games' }, { name: 'service' }],
     paths,
     components: {
       securitySchemes: {

@@ -12,6 +12,7 @@ import { ConnectionDrain } from './http/connections.ts';
 import type { ServiceInfo } from './http/routes/service.ts';
 import { attachLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
+import { LfgService } from './lfg/service.ts';
 import { MatchService } from './matches/service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { PlayerService } from './players/service.ts';
@@ -30,6 +31,7 @@ export interface Domain {
   readonly players: PlayerService;
   readonly accounts: AccountService;
   readonly matches: MatchService;
+  readonly lfg: LfgService;
 }
 
 export interface ServiceOptions {
@@ -38,16 +40,28 @@ export interface ServiceOptions {
   readonly signals: readonly NodeJS.Signals[];
   /** Runs after the HTTP server has drained and MongoDB is closed. */
   readonly afterShutdown?: () => Promise<void>;
+  /** The clock of looking-for-group posts; tests move it to see posts expire. */
+  readonly clock?: () => Date;
 }
 
-/** `authSecret` signs tokens. */
-export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger): Domain {
+/** `authSecret` signs tokens; `clock` is that of looking-for-group posts (default: the real one). */
+export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, clock?: () => Date): Domain {
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
+  const lfg = new LfgService(database.lfg, database.players, {
+    ...(clock === undefined ? {} : { now: clock }),
+    onCreated: () => {
+      metrics.lfgPostsCreated.inc();
+    },
+    onJoin: (outcome) => {
+      metrics.lfgJoins.inc({ outcome });
+    },
+  });
   const players = new PlayerService(database.players, {
     onRegistered: () => {
       metrics.playersRegistered.inc();
     },
+    onDeleted: (nick) => lfg.forgetPlayer(nick),
   });
   const { auth } = config;
   const accounts = new AccountService(players, database.accounts, new PasswordHasher(auth.hashConcurrency), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
@@ -59,13 +73,13 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
     },
   });
   const matches = new MatchService(players, database.matches, { candidateLimit: config.matchCandidateLimit });
-  return { metrics, database, players, accounts, matches };
+  return { metrics, database, players, accounts, matches, lfg };
 }
 
 /** Builds the service; it listens once the caller calls server.listen. `authSecret` signs tokens. */
 export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
-  const { metrics, database, players, accounts, matches } = openDomain(config, mongo, authSecret, logger);
-  const app = createApp({ players, accounts, matches, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
+  const { metrics, database, players, accounts, matches, lfg } = openDomain(config, mongo, authSecret, logger, options.clock);
+  const app = createApp({ players, accounts, matches, lfg, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
   const connections = new ConnectionDrain();
   const { http } = config;
   const server = createServer(

@@ -69,6 +69,11 @@ test('real responses validate against the documented schemas', async (t) => {
   validate('GameStats', (await send(api.url, 'GET', '/v1/games')).body);
   await send(api.url, 'POST', '/v1/players', { body: validPlayer('schema_match') });
   validate('MatchPage', (await send(api.url, 'GET', '/v1/players/schema_check/matches')).body);
+  const lfgPost = { game: 'Chess', platform: 'pc', region: 'eu', languages: ['en'], competitive: false, rank: 'A', slots: 2, startsAt: new Date(Date.now() + 3_600_000).toISOString(), note: 'hi' };
+  validate('LfgPostInput', lfgPost);
+  const { auth } = await signUp(api.url, 'schema_lfg', { contact: 'schema#0001' });
+  validate('LfgPost', (await send(api.url, 'POST', '/v1/lfg', { body: lfgPost, headers: auth })).body);
+  validate('LfgPage', (await send(api.url, 'GET', '/v1/lfg', { headers: auth })).body);
   validate('Problem', (await send(api.url, 'POST', '/v1/players', { body: { nick: 1 } })).body);
   validate('Status', (await send(api.url, 'GET', '/status')).body);
   validate('SignUp', validPlayer('input_check'));

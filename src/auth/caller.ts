@@ -10,7 +10,9 @@ export type Caller =
 /**
  * `optional`: anyone, but a valid token shows more (e.g. contact details); an invalid one is still 401.
  * `owner`: a token of the player named by the path parameter `param`; with `operator`, the operator's too.
+ * `player`: any player's token (with `operator`, the operator's too), for resources whose owner only the
+ * service knows, e.g. a looking-for-group post: the service turns away the wrong player with 403.
  */
-export type Access = 'optional' | { readonly owner: string; readonly operator?: boolean };
+export type Access = 'optional' | { readonly owner: string; readonly operator?: boolean } | { readonly player: true; readonly operator?: boolean };
 
 export const anonymous: Caller = { kind: 'anonymous' };

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config.ts';
 import { failureLog } from '../failure-log.ts';
+import { LfgRepository } from '../lfg/repository.ts';
 import type { Logger } from '../logger.ts';
 import { AccountRepository } from '../auth/repository.ts';
 import { MatchRepository } from '../matches/repository.ts';
@@ -16,6 +17,7 @@ export interface Database {
   readonly players: PlayerRepository;
   readonly accounts: AccountRepository;
   readonly matches: MatchRepository;
+  readonly lfg: LfgRepository;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
   /** Stops the index retries and closes the client; call after the HTTP server has drained. */
@@ -30,11 +32,12 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   const players = new PlayerRepository(db, { operationTimeoutMs: settings.operationTimeoutMs });
   const accounts = new AccountRepository(db);
   const matches = new MatchRepository(db);
+  const lfg = new LfgRepository(db);
   const stopping = new AbortController();
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');
 
-  void prepare(client, [players, accounts], logger, stopping.signal).then((done) => {
+  void prepare(client, [players, accounts, lfg], logger, stopping.signal).then((done) => {
     indexesReady = done;
   });
 
@@ -42,6 +45,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
     players,
     accounts,
     matches,
+    lfg,
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
       await ping(client, settings.operationTimeoutMs);

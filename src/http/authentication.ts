@@ -35,6 +35,10 @@ export function authorize(ctx: Context, access: Access, params: unknown): void {
   if (who.kind === 'anonymous') {
     throw new AppError(401, { detail: 'Send Authorization: Bearer <token> (POST /v1/auth/token).', headers: { 'WWW-Authenticate': `Bearer ${realm}` } });
   }
+  if ('player' in access) {
+    if (who.kind === 'player') return;
+    throw new AppError(403, { detail: 'Only a player may do this.', headers: { 'WWW-Authenticate': `Bearer ${realm}, error="insufficient_scope", error_description="not a player"` } });
+  }
   const owner = (params as Record<string, unknown>)[access.owner];
   if (who.kind === 'player' && typeof owner === 'string' && normaliseKey(owner) === who.nick) return;
   throw new AppError(403, {

@@ -13,17 +13,17 @@ export const nickSchema = z
   .regex(/^[A-Za-z0-9_-]{3,24}$/, '3-24 characters: letters, digits, _ or -')
   .meta({ description: 'Public handle; unique regardless of letter case', examples: ['Ada_Lovelace'] });
 
-const platformSchema = z.enum(platforms);
-const regionSchema = z.enum(regions).meta({ description: 'eu, na (North America), sa (South America), asia, oceania, africa, me (Middle East)' });
+export const platformSchema = z.enum(platforms);
+export const regionSchema = z.enum(regions).meta({ description: 'eu, na (North America), sa (South America), asia, oceania, africa, me (Middle East)' });
 
-const languageSchema = z
+export const languageSchema = z
   .string()
   // abort: zod 4 runs later checks after a failed one, and Intl.DisplayNames throws on non-codes.
   .regex(/^[a-z]{2}$/, { message: 'an ISO 639-1 code such as en or es', abort: true })
   // The pattern admits "xx"; Intl knows which two-letter codes are real languages.
   .refine((code) => languageNames.of(code) !== undefined, 'not an ISO 639-1 language code');
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+export const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const gameSchema = z.strictObject({
   title: text(100).meta({ examples: ['Rocket League'] }),
@@ -39,7 +39,7 @@ const uniqueItems = (items: readonly unknown[]) => new Set(items).size === items
 // than a stored player has: a longer array is one error, not one per item.
 const platformsSchema = z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat');
 const gamesSchema = z.array(gameSchema).min(1).max(50);
-const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat');
+export const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat');
 
 /** What a client sends to create or fully replace a player. */
 export const playerInputSchema = z

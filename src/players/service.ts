@@ -37,12 +37,15 @@ export class PlayerService {
   readonly #now: () => Date;
   readonly #onRegistered: () => void;
   readonly #gameStats: SharedResult<GameStats>;
+  readonly #onDeleted: (nick: string) => Promise<void>;
 
-  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void } = {}) {
+  /** `onDeleted` runs after a player is deleted, e.g. to remove what other domains keep of them. */
+  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (nick: string) => Promise<void> } = {}) {
     this.#repository = repository;
     this.#now = options.now ?? (() => new Date());
     this.#onRegistered = options.onRegistered ?? (() => undefined);
     this.#gameStats = new SharedResult(() => repository.gameStats(maxGameStatsLimit), gameStatsFreshForMs);
+    this.#onDeleted = options.onDeleted ?? (() => Promise.resolve());
   }
 
   async create(input: PlayerInput): Promise<StoredPlayer> {
@@ -80,6 +83,7 @@ export class PlayerService {
 
   async delete(nick: string, precondition: Precondition | undefined): Promise<void> {
     await this.#writeLatest(nick, precondition, (current, now) => this.#repository.delete(current, now));
+    await this.#onDeleted(nick);
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   readonly env?: Record<string, string>;
   /** Wait until /readyz passes (default true). */
   readonly waitUntilReady?: boolean;
+  /** The clock of looking-for-group posts (default: the real one). */
+  readonly clock?: () => Date;
 }
 
 export async function startTestApp(name: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -52,7 +54,11 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const { server, app, metrics, database } = createService(config, config.mongo, config.auth.secret, logger, { info: { name: 'playerfinder', version: 'test' }, signals: [] });
+  const { server, app, metrics, database } = createService(config, config.mongo, config.auth.secret, logger, {
+    info: { name: 'playerfinder', version: 'test' },
+    signals: [],
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   await listen(server);
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   if (options.waitUntilReady !== false) await waitForStatus(`${url}/readyz`, 200);

@@ -11,6 +11,8 @@ export const exportedMetricNames: readonly string[] = [
   // Domain counter.
   'playerfinder_players_registered_total',
   'playerfinder_logins_total',
+  'playerfinder_lfg_posts_created_total',
+  'playerfinder_lfg_joins_total',
   // prom-client default metrics used by the dashboard.
   'nodejs_eventloop_lag_p99_seconds',
   'nodejs_eventloop_lag_seconds',

@@ -1,0 +1,115 @@
+// /v1/lfg: looking-for-group posts. Who may call each operation is declared (`access`); which post is
+// whose, and who is a member, the service decides.
+import type { Context } from 'koa';
+import { lfgInputSchema, lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
+import type { LfgService } from '../../lfg/service.ts';
+import { caller } from '../authentication.ts';
+import { defineRoute, type RouteSpec } from '../route.ts';
+import { commonProblems, problem, writeProblems } from './players.ts';
+
+const json = ['application/json'];
+const player = { player: true } as const;
+const postResponse = (description: string) => ({ description, schema: lfgPostSchema });
+const noPost = problem('No such post, or it has expired or was closed');
+
+export function lfgRoutes(service: LfgService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/lfg',
+      operationId: 'publishLfgPost',
+      summary: 'Publish a looking-for-group post, owned by the caller',
+      tag: 'lfg',
+      access: player,
+      body: { schema: lfgInputSchema, contentTypes: json },
+      responses: { 201: { ...postResponse('Published'), headers: ['Location'] }, ...writeProblems },
+      handle: async (ctx, { body }) => {
+        const post = await service.create(callerNick(ctx), body);
+        ctx.status = 201;
+        ctx.set('Location', `/v1/lfg/${post.id}`);
+        ctx.body = post;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/lfg',
+      operationId: 'searchLfgPosts',
+      summary: 'Open posts, soonest first; all filters combine, pages follow nextCursor',
+      tag: 'lfg',
+      access: 'optional',
+      query: lfgSearchSchema,
+      responses: { 200: { description: 'One page of open posts', schema: lfgPageSchema }, ...commonProblems },
+      handle: async (ctx, { query }) => {
+        ctx.vary('Authorization');
+        ctx.body = await service.search(query, caller(ctx));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/lfg/:id',
+      params: lfgParamsSchema,
+      operationId: 'getLfgPost',
+      summary: 'One open post; its owner and members also see each other\'s contact',
+      tag: 'lfg',
+      access: 'optional',
+      responses: { 200: postResponse('The post'), ...commonProblems, 404: noPost },
+      handle: async (ctx, { params: { id } }) => {
+        ctx.vary('Authorization');
+        ctx.body = await service.get(id, caller(ctx));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/lfg/:id',
+      params: lfgParamsSchema,
+      operationId: 'closeLfgPost',
+      summary: 'Close a post (its owner or the operator)',
+      tag: 'lfg',
+      access: { ...player, operator: true },
+      responses: { 204: { description: 'Closed' }, ...commonProblems, 404: noPost },
+      handle: async (ctx, { params: { id } }) => {
+        await service.close(id, caller(ctx));
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/lfg/:id/members',
+      params: lfgParamsSchema,
+      operationId: 'joinLfgPost',
+      summary: 'Take a free slot of a post',
+      tag: 'lfg',
+      access: player,
+      responses: {
+        200: postResponse('Joined; the post as a member sees it'),
+        ...commonProblems,
+        404: noPost,
+        409: problem('Already a member, the caller\'s own post, no free slot, or expired'),
+      },
+      handle: async (ctx, { params: { id } }) => {
+        ctx.body = await service.join(id, callerNick(ctx));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/lfg/:id/members/:nick',
+      params: lfgMemberParamsSchema,
+      operationId: 'leaveLfgPost',
+      summary: 'Leave a post (the member) or remove a member (the post\'s owner)',
+      tag: 'lfg',
+      access: player,
+      responses: { 204: { description: 'Left' }, ...commonProblems, 404: problem('No such post, or the player is not a member') },
+      handle: async (ctx, { params: { id, nick } }) => {
+        await service.leave(id, nick, caller(ctx));
+        ctx.status = 204;
+      },
+    }),
+  ];
+}
+
+/** The calling player's normalised nick; `access` has made sure there is one. */
+function callerNick(ctx: Context): string {
+  const who = caller(ctx);
+  if (who.kind !== 'player') throw new Error('route declared for players only');
+  return who.nick;
+}

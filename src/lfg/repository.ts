@@ -1,0 +1,227 @@
+// MongoDB access for looking-for-group posts. Posts live in lfgPosts; who holds which slot lives in
+// lfgClaims, as documents with unique _ids, so that exactly one joiner gets each slot on any server (a
+// filtered findAndModify is not atomic on FerretDB's SQLite backend). Queries are built only from
+// validated scalars and always filter by time: a post past its expiresAt is never returned, whether or
+// not anything has removed it yet.
+import { MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
+import { isDuplicateKey, normaliseKey, playerCollection, type PlayerDocument } from '../players/repository.ts';
+import type { LfgInput } from './schema.ts';
+
+export interface PostDocument {
+  /** 24 hexadecimal digits (an ObjectId's), the post's id in URLs. */
+  _id: string;
+  /** The owner's normalised nick; `owner` is the nick as the owner spells it. */
+  ownerKey: string;
+  owner: string;
+  game: string;
+  gameKey: string;
+  platform: LfgInput['platform'];
+  region: LfgInput['region'];
+  languages: string[];
+  competitive: boolean;
+  rank?: string;
+  slots: number;
+  startsAt: Date;
+  expiresAt: Date;
+  note?: string;
+  createdAt: Date;
+  /** startsAt (ISO 8601, which sorts as it reads) and _id: "soonest first" as one keyset range. */
+  order: string;
+}
+
+/**
+ * A seat (`<post>:seat:<slot index>`) is a slot taken by a member; a membership
+ * (`<post>:member:<nick>`) makes sure a player holds at most one seat of a post.
+ */
+export interface ClaimDocument {
+  _id: string;
+  kind: 'seat' | 'membership';
+  postId: string;
+  memberKey: string;
+  /** The member's nick as they spell it. */
+  member: string;
+  slot?: number;
+  at: Date;
+  /** The post's: the claim is worthless after it. */
+  expiresAt: Date;
+}
+
+export interface SearchCriteria {
+  readonly gameKey?: string | undefined;
+  readonly platform?: LfgInput['platform'] | undefined;
+  readonly region?: LfgInput['region'] | undefined;
+  readonly language?: string | undefined;
+  readonly competitive?: boolean | undefined;
+  /** Exclusive lower bound on `order`: the page before ended there. */
+  readonly after?: string | undefined;
+  readonly now: Date;
+  /** No post lasts longer: every post that starts before now minus this has expired. */
+  readonly maxDurationMs: number;
+  readonly limit: number;
+}
+
+export type JoinOutcome = 'joined' | 'full' | 'member';
+
+/** A membership older than this without its seat belongs to a join that died midway; it no longer blocks. */
+const abandonedMembershipMs = 30_000;
+
+/** MongoDB's NotImplemented: FerretDB 1.24 answers it to an index with expireAfterSeconds. */
+const notImplemented = 238;
+
+const postIndexes: IndexDescription[] = [
+  { key: { gameKey: 1, order: 1 }, name: 'game_order' },
+  { key: { order: 1 }, name: 'order' },
+  { key: { ownerKey: 1 }, name: 'owner' },
+];
+const claimIndexes: IndexDescription[] = [
+  { key: { postId: 1 }, name: 'post' },
+  { key: { memberKey: 1 }, name: 'member' },
+];
+const expiryIndex: IndexDescription = { key: { expiresAt: 1 }, name: 'expiry', expireAfterSeconds: 0 };
+
+export class LfgRepository {
+  readonly #posts: Collection<PostDocument>;
+  readonly #claims: Collection<ClaimDocument>;
+  readonly #players: Collection<PlayerDocument>;
+  /** Without TTL indexes (FerretDB), expired documents are deleted whenever a post is published. */
+  #sweepOnInsert = false;
+
+  constructor(db: Db) {
+    this.#posts = db.collection<PostDocument>('lfgPosts');
+    this.#claims = db.collection<ClaimDocument>('lfgClaims');
+    this.#players = playerCollection(db);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.#posts.createIndexes(postIndexes);
+    await this.#claims.createIndexes(claimIndexes);
+    const ttl = (await this.#createExpiryIndex(this.#posts)) && (await this.#createExpiryIndex(this.#claims));
+    this.#sweepOnInsert = !ttl;
+  }
+
+  async insert(post: Omit<PostDocument, '_id' | 'gameKey' | 'order'>): Promise<PostDocument> {
+    const id = new ObjectId().toHexString();
+    const document: PostDocument = { _id: id, ...post, gameKey: normaliseKey(post.game), order: `${post.startsAt.toISOString()}|${id}` };
+    await this.#posts.insertOne(document);
+    if (this.#sweepOnInsert) await this.#deleteExpired(post.createdAt);
+    return document;
+  }
+
+  /** The post, expired or not (joining an expired post is a different error from joining none). */
+  async find(id: string): Promise<PostDocument | undefined> {
+    return (await this.#posts.findOne({ _id: id })) ?? undefined;
+  }
+
+  /** Unexpired posts soonest first; one extra is read to know whether another page exists. */
+  async search(criteria: SearchCriteria): Promise<{ posts: PostDocument[]; more: boolean }> {
+    const posts = await this.#posts.find(searchFilter(criteria)).sort({ order: 1 }).limit(criteria.limit + 1).toArray();
+    return { posts: posts.slice(0, criteria.limit), more: posts.length > criteria.limit };
+  }
+
+  /** The seats of these posts, in slot order. */
+  async seats(postIds: readonly string[]): Promise<ClaimDocument[]> {
+    if (postIds.length === 0) return [];
+    return this.#claims.find({ postId: { $in: [...postIds] }, kind: 'seat' }).sort({ _id: 1 }).toArray();
+  }
+
+  /** Contact details by normalised nick, for players who have one. */
+  async contacts(nickKeys: readonly string[]): Promise<Map<string, string>> {
+    if (nickKeys.length === 0) return new Map();
+    const players = await this.#players.find({ _id: { $in: [...new Set(nickKeys)] } }, { projection: { contact: 1 } }).toArray();
+    return new Map(players.flatMap((player) => (player.contact === undefined ? [] : [[player._id, player.contact] as const])));
+  }
+
+  /**
+   * Takes a free slot of `post` for the member. The membership claim turns away a second join of the
+   * same player; then each free slot is tried in order, and the unique _id of its seat lets exactly one
+   * concurrent joiner have it, so no more players join than there are slots.
+   */
+  async join(post: PostDocument, memberKey: string, member: string, now: Date): Promise<JoinOutcome> {
+    const claim = { postId: post._id, memberKey, member, at: now, expiresAt: post.expiresAt };
+    const membership: ClaimDocument = { ...claim, _id: `${post._id}:member:${memberKey}`, kind: 'membership' };
+    if (!(await this.#claimMembership(membership))) return 'member';
+    try {
+      const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
+      for (let slot = 0; slot < post.slots; slot++) {
+        if (taken.has(slot)) continue;
+        if (await this.#insertClaim({ ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot })) return 'joined';
+      }
+    } catch (error) {
+      await this.#claims.deleteOne({ _id: membership._id }).catch(() => undefined);
+      throw error;
+    }
+    await this.#claims.deleteOne({ _id: membership._id });
+    return 'full';
+  }
+
+  /** Frees the member's seat; false when they hold none. */
+  async leave(postId: string, memberKey: string): Promise<boolean> {
+    const { deletedCount } = await this.#claims.deleteOne({ postId, kind: 'seat', memberKey });
+    await this.#claims.deleteOne({ _id: `${postId}:member:${memberKey}` });
+    return deletedCount > 0;
+  }
+
+  /** Removes the post and its seats; false when there was no such post. */
+  async close(postId: string): Promise<boolean> {
+    const { deletedCount } = await this.#posts.deleteOne({ _id: postId });
+    await this.#claims.deleteMany({ postId });
+    return deletedCount > 0;
+  }
+
+  /** For a deleted player: closes the posts they own and frees the seats they hold. */
+  async forgetPlayer(nickKey: string): Promise<void> {
+    const owned = await this.#posts.find({ ownerKey: nickKey }, { projection: { _id: 1 } }).toArray();
+    await this.#posts.deleteMany({ ownerKey: nickKey });
+    if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
+    await this.#claims.deleteMany({ memberKey: nickKey });
+  }
+
+  async #claimMembership(membership: ClaimDocument): Promise<boolean> {
+    if (await this.#insertClaim(membership)) return true;
+    const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1 });
+    if (seat > 0) return false;
+    const abandoned = await this.#claims.deleteOne({ _id: membership._id, at: { $lt: new Date(membership.at.getTime() - abandonedMembershipMs) } });
+    return abandoned.deletedCount > 0 && (await this.#insertClaim(membership));
+  }
+
+  /** false when a claim with that _id exists already. */
+  async #insertClaim(claim: ClaimDocument): Promise<boolean> {
+    try {
+      await this.#claims.insertOne(claim);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  /** false where the server has no TTL indexes. */
+  async #createExpiryIndex(collection: Collection<PostDocument> | Collection<ClaimDocument>): Promise<boolean> {
+    try {
+      await collection.createIndexes([expiryIndex]);
+      return true;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === notImplemented) return false;
+      throw error;
+    }
+  }
+
+  async #deleteExpired(now: Date): Promise<void> {
+    await this.#posts.deleteMany({ expiresAt: { $lte: now } });
+    await this.#claims.deleteMany({ expiresAt: { $lte: now } });
+  }
+}
+
+function searchFilter(criteria: SearchCriteria): Filter<PostDocument> {
+  // A post that started more than the longest duration ago has expired: this bound keeps the scan of
+  // the order index to posts that may still be open.
+  const earliest = new Date(criteria.now.getTime() - criteria.maxDurationMs).toISOString();
+  const after = criteria.after !== undefined && criteria.after > earliest ? criteria.after : earliest;
+  const filter: Filter<PostDocument> = { order: { $gt: after }, expiresAt: { $gt: criteria.now } };
+  if (criteria.gameKey !== undefined) filter.gameKey = criteria.gameKey;
+  if (criteria.platform !== undefined) filter.platform = criteria.platform;
+  if (criteria.region !== undefined) filter.region = criteria.region;
+  if (criteria.language !== undefined) filter.languages = criteria.language;
+  if (criteria.competitive !== undefined) filter.competitive = criteria.competitive;
+  return filter;
+}

@@ -1,0 +1,75 @@
+// What a looking-for-group post is: what a client sends to publish one, the search query, and the post
+// as the API shows it. These schemas validate requests and, through openapi.ts, document the API.
+import { z } from 'zod';
+import { languageSchema, languagesSchema, nickSchema, platformSchema, regionSchema, text } from '../players/schema.ts';
+import { wholeNumber } from '../validation.ts';
+
+const instant = z.iso.datetime({ offset: true });
+
+export const lfgInputSchema = z
+  .strictObject({
+    game: text(100).meta({ examples: ['Rocket League'] }),
+    platform: platformSchema,
+    region: regionSchema,
+    languages: languagesSchema,
+    competitive: z.boolean(),
+    rank: text(50).optional(),
+    slots: z.int().min(1).max(9).meta({ description: 'How many players the owner is looking for' }),
+    startsAt: instant.meta({ description: 'At most 7 days ahead, and not more than 5 minutes in the past' }),
+    expiresAt: instant.optional().meta({ description: 'After startsAt and at most 24 h after it; default: 2 h after startsAt' }),
+    note: z.string().trim().max(500).optional(),
+  })
+  .meta({ id: 'LfgPostInput' });
+
+export type LfgInput = z.infer<typeof lfgInputSchema>;
+
+export const lfgIdSchema = z.string().regex(/^[0-9a-f]{24}$/, 'a post id: 24 hexadecimal digits');
+export const lfgParamsSchema = z.strictObject({ id: lfgIdSchema });
+export const lfgMemberParamsSchema = z.strictObject({ id: lfgIdSchema, nick: nickSchema });
+
+/** GET /v1/lfg query string; scalars only, so no MongoDB operator can ride in on it. */
+export const lfgSearchSchema = z.strictObject({
+  game: text(100).optional().meta({ description: 'This title (case-insensitive)' }),
+  platform: platformSchema.optional(),
+  region: regionSchema.optional(),
+  language: languageSchema.optional(),
+  competitive: z.enum(['true', 'false']).optional(),
+  limit: wholeNumber(1, 100).default(20),
+  cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
+});
+
+export type LfgSearch = z.infer<typeof lfgSearchSchema>;
+
+const person = {
+  nick: z.string(),
+  contact: z.string().optional().meta({ description: 'Shown only to the post\'s owner and members' }),
+};
+
+export const lfgPostSchema = z
+  .object({
+    id: lfgIdSchema,
+    owner: z.object(person),
+    game: z.string(),
+    platform: platformSchema,
+    region: regionSchema,
+    languages: z.array(z.string()),
+    competitive: z.boolean(),
+    rank: z.string().optional(),
+    slots: z.int(),
+    freeSlots: z.int().min(0),
+    members: z.array(z.object({ ...person, joinedAt: z.iso.datetime() })),
+    startsAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    note: z.string().optional(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'LfgPost' });
+
+export type LfgPost = z.infer<typeof lfgPostSchema>;
+
+export const lfgPageSchema = z
+  .object({
+    items: z.array(lfgPostSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
+  })
+  .meta({ id: 'LfgPage' });

@@ -1,0 +1,209 @@
+// Looking-for-group use cases: publishing within the time limits, search, joining, leaving, closing, and
+// who sees whose contact. Knows nothing of Koa or the driver; the caller arrives already authenticated.
+import { z } from 'zod';
+import type { Caller } from '../auth/caller.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { AppError, notFound, type FieldError } from '../errors.ts';
+import { normaliseKey, type PlayerRepository } from '../players/repository.ts';
+import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
+import type { LfgInput, LfgPost, LfgSearch } from './schema.ts';
+
+export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found';
+
+export interface LfgLimits {
+  /** How far ahead a post may start. */
+  readonly maxAheadMs: number;
+  /** How long ago a new post may have started (clocks differ; "now" takes a moment to send). */
+  readonly pastGraceMs: number;
+  /** How long after its start a post lasts unless it says otherwise. */
+  readonly defaultDurationMs: number;
+  /** The longest a post may last after its start. */
+  readonly maxDurationMs: number;
+}
+
+const hour = 3_600_000;
+export const lfgLimits: LfgLimits = { maxAheadMs: 7 * 24 * hour, pastGraceMs: 5 * 60_000, defaultDurationMs: 2 * hour, maxDurationMs: 24 * hour };
+
+export interface LfgOptions {
+  readonly now?: () => Date;
+  readonly limits?: LfgLimits;
+  readonly onCreated?: () => void;
+  readonly onJoin?: (outcome: JoinMetric) => void;
+}
+
+export interface LfgPage {
+  readonly items: LfgPost[];
+  readonly nextCursor: string | null;
+}
+
+/** Where a page ended: the `order` key of its last post. */
+const searchPosition = z.object({ after: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[0-9a-f]{24}$/) });
+
+export class LfgService {
+  readonly #repository: LfgRepository;
+  readonly #players: PlayerRepository;
+  readonly #now: () => Date;
+  readonly #limits: LfgLimits;
+  readonly #onCreated: () => void;
+  readonly #onJoin: (outcome: JoinMetric) => void;
+
+  constructor(repository: LfgRepository, players: PlayerRepository, options: LfgOptions = {}) {
+    this.#repository = repository;
+    this.#players = players;
+    this.#now = options.now ?? (() => new Date());
+    this.#limits = options.limits ?? lfgLimits;
+    this.#onCreated = options.onCreated ?? (() => undefined);
+    this.#onJoin = options.onJoin ?? (() => undefined);
+  }
+
+  async create(ownerNick: string, input: LfgInput): Promise<LfgPost> {
+    const now = this.#now();
+    const { startsAt, expiresAt } = this.#schedule(input, now);
+    const owner = await this.#players.findByNick(ownerNick);
+    if (owner === undefined) throw notFound(`No player has the nick "${ownerNick}".`);
+    const { game, expiresAt: _expiresAt, startsAt: _startsAt, ...details } = input;
+    const post = await this.#repository.insert({
+      ...details,
+      ownerKey: normaliseKey(owner.player.nick),
+      owner: owner.player.nick,
+      game: game.trim(),
+      startsAt,
+      expiresAt,
+      createdAt: now,
+    });
+    this.#onCreated();
+    return (await this.#views([post], { kind: 'player', nick: post.ownerKey }))[0] as LfgPost;
+  }
+
+  async get(id: string, viewer: Caller): Promise<LfgPost> {
+    return (await this.#views([await this.#open(id)], viewer))[0] as LfgPost;
+  }
+
+  async search(query: LfgSearch, viewer: Caller): Promise<LfgPage> {
+    const { posts, more } = await this.#repository.search({
+      gameKey: query.game === undefined ? undefined : normaliseKey(query.game),
+      platform: query.platform,
+      region: query.region,
+      language: query.language,
+      competitive: query.competitive === undefined ? undefined : query.competitive === 'true',
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, searchPosition).after,
+      now: this.#now(),
+      maxDurationMs: this.#limits.maxDurationMs,
+      limit: query.limit,
+    });
+    const last = posts.at(-1);
+    return { items: await this.#views(posts, viewer), nextCursor: more && last !== undefined ? encodeCursor({ after: last.order }) : null };
+  }
+
+  async join(id: string, memberNick: string): Promise<LfgPost> {
+    const outcome = await this.#join(id, memberNick);
+    this.#onJoin(outcome.metric);
+    if (outcome.metric !== 'joined') throw outcome.error;
+    return (await this.#views([outcome.post], { kind: 'player', nick: normaliseKey(memberNick) }))[0] as LfgPost;
+  }
+
+  /** The member leaves, or the owner removes them. */
+  async leave(id: string, memberNick: string, by: Caller): Promise<void> {
+    const post = await this.#open(id);
+    const memberKey = normaliseKey(memberNick);
+    const callerKey = by.kind === 'player' ? by.nick : undefined;
+    if (callerKey !== memberKey && callerKey !== post.ownerKey) {
+      throw new AppError(403, { detail: 'Only the member or the post\'s owner may do this.' });
+    }
+    if (!(await this.#repository.leave(post._id, memberKey))) throw notFound(`"${memberNick}" is not a member of this post.`);
+  }
+
+  /** The owner or the operator closes the post: it is removed with its seats. */
+  async close(id: string, by: Caller): Promise<void> {
+    const post = await this.#open(id);
+    const isOwner = by.kind === 'player' && by.nick === post.ownerKey;
+    if (!isOwner && by.kind !== 'operator') throw new AppError(403, { detail: 'Only the post\'s owner or the operator may close it.' });
+    await this.#repository.close(post._id);
+  }
+
+  /** Called after a player is deleted. */
+  async forgetPlayer(nick: string): Promise<void> {
+    await this.#repository.forgetPlayer(normaliseKey(nick));
+  }
+
+  async #join(id: string, memberNick: string): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
+    const now = this.#now();
+    const post = await this.#repository.find(id);
+    if (post === undefined) return { metric: 'not_found', error: missing(id) };
+    if (post.expiresAt <= now) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
+    const member = await this.#players.findByNick(memberNick);
+    if (member === undefined) return { metric: 'not_found', error: notFound(`No player has the nick "${memberNick}".`) };
+    const memberKey = normaliseKey(member.player.nick);
+    if (memberKey === post.ownerKey) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
+    const joined = await this.#repository.join(post, memberKey, member.player.nick, now);
+    if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
+    if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
+    return { metric: 'joined', post };
+  }
+
+  /** The post, unless it is gone or expired. */
+  async #open(id: string): Promise<PostDocument> {
+    const post = await this.#repository.find(id);
+    if (post === undefined || post.expiresAt <= this.#now()) throw missing(id);
+    return post;
+  }
+
+  #schedule(input: LfgInput, now: Date): { startsAt: Date; expiresAt: Date } {
+    const limits = this.#limits;
+    const startsAt = new Date(input.startsAt);
+    const expiresAt = input.expiresAt === undefined ? new Date(startsAt.getTime() + limits.defaultDurationMs) : new Date(input.expiresAt);
+    const errors: FieldError[] = [];
+    if (startsAt.getTime() < now.getTime() - limits.pastGraceMs) {
+      errors.push({ pointer: '/startsAt', detail: `must not be more than ${duration(limits.pastGraceMs)} in the past` });
+    } else if (startsAt.getTime() > now.getTime() + limits.maxAheadMs) {
+      errors.push({ pointer: '/startsAt', detail: `must be at most ${duration(limits.maxAheadMs)} ahead` });
+    }
+    if (input.expiresAt !== undefined) {
+      if (expiresAt <= startsAt) errors.push({ pointer: '/expiresAt', detail: 'must be after startsAt' });
+      else if (expiresAt.getTime() > startsAt.getTime() + limits.maxDurationMs) {
+        errors.push({ pointer: '/expiresAt', detail: `must be at most ${duration(limits.maxDurationMs)} after startsAt` });
+      } else if (expiresAt <= now) errors.push({ pointer: '/expiresAt', detail: 'must be in the future' });
+    }
+    if (errors.length > 0) throw new AppError(400, { detail: 'The request body is invalid.', errors });
+    return { startsAt, expiresAt };
+  }
+
+  /** Posts as the viewer sees them: contacts only for the owner and members of each post. */
+  async #views(posts: readonly PostDocument[], viewer: Caller): Promise<LfgPost[]> {
+    const seats = await this.#repository.seats(posts.map((post) => post._id));
+    const seatsOf = Map.groupBy(seats, (seat) => seat.postId);
+    const viewerKey = viewer.kind === 'player' ? viewer.nick : undefined;
+    const insider = (post: PostDocument) => viewerKey !== undefined && (viewerKey === post.ownerKey || (seatsOf.get(post._id) ?? []).some((seat) => seat.memberKey === viewerKey));
+    const shared = posts.filter(insider);
+    const contacts = await this.#repository.contacts(shared.flatMap((post) => [post.ownerKey, ...(seatsOf.get(post._id) ?? []).map((seat) => seat.memberKey)]));
+    return posts.map((post) => toView(post, seatsOf.get(post._id) ?? [], insider(post) ? contacts : new Map()));
+  }
+}
+
+function toView(post: PostDocument, seats: readonly ClaimDocument[], contacts: ReadonlyMap<string, string>): LfgPost {
+  const { _id, ownerKey, owner, gameKey: _gameKey, order: _order, startsAt, expiresAt, createdAt, ...details } = post;
+  const person = (key: string, nick: string) => {
+    const contact = contacts.get(key);
+    return { nick, ...(contact === undefined ? {} : { contact }) };
+  };
+  return {
+    id: _id,
+    ...details,
+    owner: person(ownerKey, owner),
+    freeSlots: Math.max(0, post.slots - seats.length),
+    members: seats.map((seat) => ({ ...person(seat.memberKey, seat.member), joinedAt: seat.at.toISOString() })),
+    startsAt: startsAt.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    createdAt: createdAt.toISOString(),
+  };
+}
+
+function missing(id: string): AppError {
+  return notFound(`No open post has the id "${id}".`);
+}
+
+function duration(ms: number): string {
+  const day = 24 * hour;
+  if (ms > day && ms % day === 0) return `${String(ms / day)} days`;
+  return ms % hour === 0 ? `${String(ms / hour)} h` : `${String(ms / 60_000)} minutes`;
+}
