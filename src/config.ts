@@ -45,7 +45,7 @@ export interface Config {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly http: HttpServerSettings;
-  /** How many players sharing a game are scored, at most, for one match suggestion request. */
+  /** About how many players sharing a title one match suggestion request scores (split over the titles). */
   readonly matchCandidateLimit: number;
   /** undefined: no MongoDB was configured, so main.ts starts an embedded one (development only). */
   readonly mongo: MongoSettings | undefined;

@@ -183,18 +183,24 @@ test('bad parameters are a 400 naming each of them', async (t) => {
   t.is((await send(api.url, 'GET', '/v1/players/x/matches')).status, 400, 'nick too short');
 });
 
-test('only the first MATCH_CANDIDATE_LIMIT players in nick order that share a game are scored', async (t) => {
+test('each of the player\'s titles brings its first MATCH_CANDIDATE_LIMIT / titles players in nick order', async (t) => {
   const bounded = await startTestApp('matches_bound', { env: { MATCH_CANDIDATE_LIMIT: '10' } });
   t.teardown(() => bounded.close());
-  await send(bounded.url, 'POST', '/v1/players', { body: validPlayer('asker') });
-  // p00…p11 share the game; p11 is also a perfect match, but only p00…p09 fit in the bound.
-  for (let index = 0; index < 12; index++) {
-    const overrides = index === 11 ? {} : { age: 60, region: 'asia', languages: ['fr'] };
-    await send(bounded.url, 'POST', '/v1/players', { body: validPlayer(`p${String(index).padStart(2, '0')}`, overrides) });
+  const chess = game('Chess', 'pc', 5, false);
+  const go = game('Go', 'pc', 5, false);
+  await send(bounded.url, 'POST', '/v1/players', { body: validPlayer('asker', { games: [chess, go] }) });
+  // Two titles share a bound of 10: five players each. a0…a6 play Chess, b0…b6 Go, all alike except
+  // a6 and b6, perfect matches whom the bound leaves out: the ranking is then plain nick order.
+  const stranger = { age: 60, region: 'asia', languages: ['fr'] };
+  for (const [prefix, title] of [['a', chess], ['b', go]] as const) {
+    for (let index = 0; index < 7; index++) {
+      const overrides = index === 6 ? { games: [title] } : { ...stranger, games: [title] };
+      await send(bounded.url, 'POST', '/v1/players', { body: validPlayer(`${prefix}${String(index)}_player`, overrides) });
+    }
   }
   const page = matchPageSchema.parse((await send(bounded.url, 'GET', '/v1/players/asker/matches?limit=100')).body);
   t.deepEqual(
     page.items.map((item) => item.player.nick),
-    Array.from({ length: 10 }, (_, index) => `p0${String(index)}`),
+    ['a', 'b'].flatMap((prefix) => Array.from({ length: 5 }, (_, index) => `${prefix}${String(index)}_player`)),
   );
 });

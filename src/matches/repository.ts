@@ -1,7 +1,7 @@
 // Candidates for match suggestions, read from the players collection (which the players repository
-// owns and writes). The query is bounded and backed by the game_nick index {gameKeys, _id}.
+// owns and writes). One bounded query per title, each an equality on the game_nick index {gameKeys, _id}.
 import type { Collection, Db } from 'mongodb';
-import { playerCollection, projection, toStored, type PlayerDocument } from '../players/repository.ts';
+import { playerCollection, projection, type PlayerDocument, toStored } from '../players/repository.ts';
 import type { Player } from '../players/schema.ts';
 
 export class MatchRepository {
@@ -12,17 +12,19 @@ export class MatchRepository {
   }
 
   /**
-   * At most `limit` other players who play any of `gameKeys`, the first in normalised-nick order, so the
-   * same data always gives the same candidates. On MongoDB each key is one range of game_nick, already
-   * in _id order, so the scan stops after `limit` entries of the merged ranges.
+   * Other players who play any of `gameKeys`: for each title, the first ⌈limit / titles⌉ of its players in
+   * normalised-nick order, so the same data always gives the same candidates, about `limit` of them at
+   * most, and every title has its share. Each query is one range of game_nick, already in _id order, that
+   * the server stops reading after its limit. (One $in over the titles would be one query, but FerretDB
+   * evaluates $in on an array field itself after reading every document, where it hands an equality to
+   * PostgreSQL.)
    */
   async sharingGames(gameKeys: readonly string[], excludeNickKey: string, limit: number): Promise<Player[]> {
-    if (gameKeys.length === 0) return [];
-    const documents = await this.#players
-      .find({ gameKeys: { $in: [...gameKeys] }, _id: { $ne: excludeNickKey } }, { projection })
-      .sort({ _id: 1 })
-      .limit(limit)
-      .toArray();
-    return documents.map((document) => toStored(document).player);
+    const perTitle = Math.ceil(limit / Math.max(1, gameKeys.length));
+    const found = await Promise.all(
+      gameKeys.map((gameKey) => this.#players.find({ gameKeys: gameKey, _id: { $ne: excludeNickKey } }, { projection }).sort({ _id: 1 }).limit(perTitle).toArray()),
+    );
+    const unique = new Map(found.flat().map((document) => [document._id, document]));
+    return [...unique.values()].map((document) => toStored(document).player);
   }
 }

@@ -27,7 +27,7 @@ export class MatchService {
   readonly #matches: MatchRepository;
   readonly #candidateLimit: number;
 
-  /** `candidateLimit`: how many players sharing a game are scored at most (README "Match suggestions"). */
+  /** `candidateLimit`: about how many players sharing a title are scored (README "Match suggestions"). */
   constructor(players: PlayerService, matches: MatchRepository, options: { candidateLimit: number }) {
     this.#players = players;
     this.#matches = matches;
