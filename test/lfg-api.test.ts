@@ -58,6 +58,7 @@ test('publishing needs a token; the post belongs to the caller and lasts 2 h aft
   t.is(Date.parse(created.expiresAt) - Date.parse(startsAt), 2 * hour);
   const fetched = await call('GET', `/v1/lfg/${created.id}`);
   t.is(fetched.status, 200);
+  t.is(fetched.headers.get('cache-control'), 'no-store');
   t.false('contact' in lfgPostSchema.parse(fetched.body).owner, 'no contact for anonymous readers');
 });
 

@@ -121,6 +121,7 @@ test('the matched players\' contact is shown only to callers with a token', asyn
   t.false('contact' in (anonymous.items[0]?.player ?? {}));
   const token = await login(api.url, 'seeker', testPassword);
   const response = await send(api.url, 'GET', '/v1/players/seeker/matches?limit=1', { headers: bearer(token) });
+  t.is(response.headers.get('cache-control'), 'no-store');
   t.is(matchPageSchema.parse(response.body).items[0]?.player.contact, 'twin#0001');
 });
 

@@ -29,10 +29,11 @@ const maxRetryDelayMs = 5000;
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
   const db = client.db(settings.database);
-  const players = new PlayerRepository(db, { operationTimeoutMs: settings.operationTimeoutMs });
+  const limits = { operationTimeoutMs: settings.operationTimeoutMs };
+  const players = new PlayerRepository(db, limits);
   const accounts = new AccountRepository(db);
-  const matches = new MatchRepository(db);
-  const lfg = new LfgRepository(db);
+  const matches = new MatchRepository(db, limits);
+  const lfg = new LfgRepository(db, limits);
   const stopping = new AbortController();
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');

@@ -3,8 +3,9 @@
 // filtered findAndModify is not atomic on FerretDB's SQLite backend). Queries are built only from
 // validated scalars and always filter by time: a post past its expiresAt is never returned, whether or
 // not anything has removed it yet.
-import { MongoServerError, ObjectId, type Collection, type Db, type Filter, type IndexDescription } from 'mongodb';
-import { isDuplicateKey, normaliseKey, playerCollection, type PlayerDocument } from '../players/repository.ts';
+import { MongoServerError, ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
+import { isDuplicateKey, normaliseKey, playerCollection, type PlayerDocument, type RepositoryOptions } from '../players/repository.ts';
 import type { LfgInput } from './schema.ts';
 
 export interface PostDocument {
@@ -68,33 +69,36 @@ const abandonedMembershipMs = 30_000;
 /** MongoDB's NotImplemented: FerretDB 1.24 answers it to an index with expireAfterSeconds. */
 const notImplemented = 238;
 
-const postIndexes: IndexDescription[] = [
+const postIndexes: NamedIndex[] = [
   { key: { gameKey: 1, order: 1 }, name: 'game_order' },
   { key: { order: 1 }, name: 'order' },
   { key: { ownerKey: 1 }, name: 'owner' },
 ];
-const claimIndexes: IndexDescription[] = [
+const claimIndexes: NamedIndex[] = [
   { key: { postId: 1 }, name: 'post' },
   { key: { memberKey: 1 }, name: 'member' },
 ];
-const expiryIndex: IndexDescription = { key: { expiresAt: 1 }, name: 'expiry', expireAfterSeconds: 0 };
+const expiryIndex: NamedIndex = { key: { expiresAt: 1 }, name: 'expiry', expireAfterSeconds: 0 };
 
 export class LfgRepository {
   readonly #posts: Collection<PostDocument>;
   readonly #claims: Collection<ClaimDocument>;
   readonly #players: Collection<PlayerDocument>;
+  /** maxTimeMS of every query (see RepositoryOptions); writes here touch documents by _id or an index. */
+  readonly #limit: { readonly maxTimeMS: number };
   /** Without TTL indexes (FerretDB), expired documents are deleted whenever a post is published. */
   #sweepOnInsert = false;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: RepositoryOptions) {
+    this.#limit = { maxTimeMS: options.operationTimeoutMs };
     this.#posts = db.collection<PostDocument>('lfgPosts');
     this.#claims = db.collection<ClaimDocument>('lfgClaims');
     this.#players = playerCollection(db);
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#posts.createIndexes(postIndexes);
-    await this.#claims.createIndexes(claimIndexes);
+    await createMissingIndexes(this.#posts, postIndexes);
+    await createMissingIndexes(this.#claims, claimIndexes);
     const ttl = (await this.#createExpiryIndex(this.#posts)) && (await this.#createExpiryIndex(this.#claims));
     this.#sweepOnInsert = !ttl;
   }
@@ -109,25 +113,25 @@ export class LfgRepository {
 
   /** The post, expired or not (joining an expired post is a different error from joining none). */
   async find(id: string): Promise<PostDocument | undefined> {
-    return (await this.#posts.findOne({ _id: id })) ?? undefined;
+    return (await this.#posts.findOne({ _id: id }, this.#limit)) ?? undefined;
   }
 
   /** Unexpired posts soonest first; one extra is read to know whether another page exists. */
   async search(criteria: SearchCriteria): Promise<{ posts: PostDocument[]; more: boolean }> {
-    const posts = await this.#posts.find(searchFilter(criteria)).sort({ order: 1 }).limit(criteria.limit + 1).toArray();
+    const posts = await this.#posts.find(searchFilter(criteria), this.#limit).sort({ order: 1 }).limit(criteria.limit + 1).toArray();
     return { posts: posts.slice(0, criteria.limit), more: posts.length > criteria.limit };
   }
 
   /** The seats of these posts, in slot order. */
   async seats(postIds: readonly string[]): Promise<ClaimDocument[]> {
     if (postIds.length === 0) return [];
-    return this.#claims.find({ postId: { $in: [...postIds] }, kind: 'seat' }).sort({ _id: 1 }).toArray();
+    return this.#claims.find({ postId: { $in: [...postIds] }, kind: 'seat' }, this.#limit).sort({ _id: 1 }).toArray();
   }
 
   /** Contact details by normalised nick, for players who have one. */
   async contacts(nickKeys: readonly string[]): Promise<Map<string, string>> {
     if (nickKeys.length === 0) return new Map();
-    const players = await this.#players.find({ _id: { $in: [...new Set(nickKeys)] } }, { projection: { contact: 1 } }).toArray();
+    const players = await this.#players.find({ _id: { $in: [...new Set(nickKeys)] } }, { projection: { contact: 1 }, ...this.#limit }).toArray();
     return new Map(players.flatMap((player) => (player.contact === undefined ? [] : [[player._id, player.contact] as const])));
   }
 
@@ -170,7 +174,7 @@ export class LfgRepository {
 
   /** For a deleted player: closes the posts they own and frees the seats they hold. */
   async forgetPlayer(nickKey: string): Promise<void> {
-    const owned = await this.#posts.find({ ownerKey: nickKey }, { projection: { _id: 1 } }).toArray();
+    const owned = await this.#posts.find({ ownerKey: nickKey }, { projection: { _id: 1 }, ...this.#limit }).toArray();
     await this.#posts.deleteMany({ ownerKey: nickKey });
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
     await this.#claims.deleteMany({ memberKey: nickKey });
@@ -178,7 +182,7 @@ export class LfgRepository {
 
   async #claimMembership(membership: ClaimDocument): Promise<boolean> {
     if (await this.#insertClaim(membership)) return true;
-    const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1 });
+    const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1, ...this.#limit });
     if (seat > 0) return false;
     const abandoned = await this.#claims.deleteOne({ _id: membership._id, at: { $lt: new Date(membership.at.getTime() - abandonedMembershipMs) } });
     return abandoned.deletedCount > 0 && (await this.#insertClaim(membership));
@@ -196,9 +200,9 @@ export class LfgRepository {
   }
 
   /** false where the server has no TTL indexes. */
-  async #createExpiryIndex(collection: Collection<PostDocument> | Collection<ClaimDocument>): Promise<boolean> {
+  async #createExpiryIndex<T extends Document>(collection: Collection<T>): Promise<boolean> {
     try {
-      await collection.createIndexes([expiryIndex]);
+      await createMissingIndexes(collection, [expiryIndex]);
       return true;
     } catch (error) {
       if (error instanceof MongoServerError && error.code === notImplemented) return false;

@@ -1,14 +1,16 @@
 // Candidates for match suggestions, read from the players collection (which the players repository
 // owns and writes). One bounded query per title, each an equality on the game_nick index {gameKeys, _id}.
 import type { Collection, Db } from 'mongodb';
-import { playerCollection, projection, type PlayerDocument, toStored } from '../players/repository.ts';
+import { playerCollection, projection, type PlayerDocument, type RepositoryOptions, toStored } from '../players/repository.ts';
 import type { Player } from '../players/schema.ts';
 
 export class MatchRepository {
   readonly #players: Collection<PlayerDocument>;
+  readonly #limit: { readonly maxTimeMS: number };
 
-  constructor(db: Db) {
+  constructor(db: Db, options: RepositoryOptions) {
     this.#players = playerCollection(db);
+    this.#limit = { maxTimeMS: options.operationTimeoutMs };
   }
 
   /**
@@ -22,7 +24,7 @@ export class MatchRepository {
   async sharingGames(gameKeys: readonly string[], excludeNickKey: string, limit: number): Promise<Player[]> {
     const perTitle = Math.ceil(limit / Math.max(1, gameKeys.length));
     const found = await Promise.all(
-      gameKeys.map((gameKey) => this.#players.find({ gameKeys: gameKey, _id: { $ne: excludeNickKey } }, { projection }).sort({ _id: 1 }).limit(perTitle).toArray()),
+      gameKeys.map((gameKey) => this.#players.find({ gameKeys: gameKey, _id: { $ne: excludeNickKey } }, { projection, ...this.#limit }).sort({ _id: 1 }).limit(perTitle).toArray()),
     );
     const unique = new Map(found.flat().map((document) => [document._id, document]));
     return [...unique.values()].map((document) => toStored(document).player);

@@ -9,7 +9,8 @@ import { commonProblems, problem, writeProblems } from './players.ts';
 
 const json = ['application/json'];
 const player = { player: true } as const;
-const postResponse = (description: string) => ({ description, schema: lfgPostSchema });
+/** Posts change with every join and show contacts by caller: no response is worth storing. */
+const postResponse = (description: string) => ({ description, schema: lfgPostSchema, headers: ['Cache-Control'] });
 const noPost = problem('No such post, or it has expired or was closed');
 
 export function lfgRoutes(service: LfgService): RouteSpec[] {
@@ -22,12 +23,12 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       tag: 'lfg',
       access: player,
       body: { schema: lfgInputSchema, contentTypes: json },
-      responses: { 201: { ...postResponse('Published'), headers: ['Location'] }, ...writeProblems },
+      responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems },
       handle: async (ctx, { body }) => {
         const post = await service.create(callerNick(ctx), body);
         ctx.status = 201;
         ctx.set('Location', `/v1/lfg/${post.id}`);
-        ctx.body = post;
+        send(ctx, post);
       },
     }),
     defineRoute({
@@ -38,10 +39,9 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       tag: 'lfg',
       access: 'optional',
       query: lfgSearchSchema,
-      responses: { 200: { description: 'One page of open posts', schema: lfgPageSchema }, ...commonProblems },
+      responses: { 200: { description: 'One page of open posts', schema: lfgPageSchema, headers: ['Cache-Control'] }, ...commonProblems },
       handle: async (ctx, { query }) => {
-        ctx.vary('Authorization');
-        ctx.body = await service.search(query, caller(ctx));
+        send(ctx, await service.search(query, caller(ctx)));
       },
     }),
     defineRoute({
@@ -54,8 +54,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       access: 'optional',
       responses: { 200: postResponse('The post'), ...commonProblems, 404: noPost },
       handle: async (ctx, { params: { id } }) => {
-        ctx.vary('Authorization');
-        ctx.body = await service.get(id, caller(ctx));
+        send(ctx, await service.get(id, caller(ctx)));
       },
     }),
     defineRoute({
@@ -87,7 +86,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
         409: problem('Already a member, the caller\'s own post, no free slot, or expired'),
       },
       handle: async (ctx, { params: { id } }) => {
-        ctx.body = await service.join(id, callerNick(ctx));
+        send(ctx, await service.join(id, callerNick(ctx)));
       },
     }),
     defineRoute({
@@ -105,6 +104,12 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       },
     }),
   ];
+}
+
+function send(ctx: Context, body: unknown): void {
+  ctx.vary('Authorization');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
 }
 
 /** The calling player's normalised nick; `access` has made sure there is one. */

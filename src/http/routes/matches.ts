@@ -16,13 +16,14 @@ export function matchRoutes(service: MatchService): RouteSpec[] {
       access: 'optional',
       query: matchQuerySchema,
       responses: {
-        200: { description: 'One page of matches; empty when no one shares a game with the player', schema: matchPageSchema },
+        200: { description: 'One page of matches; empty when no one shares a game with the player', schema: matchPageSchema, headers: ['Cache-Control'] },
         ...commonProblems,
         404: problem('No such player'),
       },
       handle: async (ctx, { params: { nick }, query }) => {
         const page = await service.suggest(nick, query);
         ctx.vary('Authorization');
+        ctx.set('Cache-Control', 'no-store');
         ctx.body = { ...page, items: page.items.map((match) => ({ ...match, player: visibleTo(ctx, match.player) })) };
       },
     }),
