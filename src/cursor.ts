@@ -1,7 +1,20 @@
 // Opaque page cursors: a position in a result order, carried as base64url JSON. A client passes back
 // what it got; anything else is a 400 on the cursor parameter, never a query built from it.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from './errors.ts';
+
+/** The `cursor` query parameter of every paged list. */
+export const cursorParameter = z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' });
+
+/** One page of a list: its items and the cursor of the next page. */
+export function pageSchema<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
+    })
+    .meta({ id });
+}
 
 export function encodeCursor(position: unknown): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');

@@ -1,6 +1,7 @@
 // What a looking-for-group post is: what a client sends to publish one, the search query, and the post
 // as the API shows it. These schemas validate requests and, through openapi.ts, document the API.
 import { z } from 'zod';
+import { cursorParameter, pageSchema } from '../cursor.ts';
 import { languageSchema, languagesSchema, nickSchema, platformSchema, regionSchema, text } from '../players/schema.ts';
 import { wholeNumber } from '../validation.ts';
 
@@ -35,7 +36,7 @@ export const lfgSearchSchema = z.strictObject({
   language: languageSchema.optional(),
   competitive: z.enum(['true', 'false']).optional(),
   limit: wholeNumber(1, 100).default(20),
-  cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
+  cursor: cursorParameter,
 });
 
 export type LfgSearch = z.infer<typeof lfgSearchSchema>;
@@ -67,9 +68,4 @@ export const lfgPostSchema = z
 
 export type LfgPost = z.infer<typeof lfgPostSchema>;
 
-export const lfgPageSchema = z
-  .object({
-    items: z.array(lfgPostSchema),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
-  })
-  .meta({ id: 'LfgPage' });
+export const lfgPageSchema = pageSchema(lfgPostSchema, 'LfgPage');

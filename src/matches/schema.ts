@@ -1,6 +1,7 @@
 // What a match suggestion is: the query that asks for them and the ranked page that answers. These
 // schemas validate the query and, through openapi.ts, document the response.
 import { z } from 'zod';
+import { cursorParameter, pageSchema } from '../cursor.ts';
 import { playerSchema } from '../players/schema.ts';
 import { wholeNumber } from '../validation.ts';
 
@@ -8,7 +9,7 @@ import { wholeNumber } from '../validation.ts';
 export const matchQuerySchema = z.strictObject({
   game: z.string().trim().min(1).max(100).optional().meta({ description: 'Only this shared title (case-insensitive) counts and only its players are suggested' }),
   limit: wholeNumber(1, 100).default(20),
-  cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
+  cursor: cursorParameter,
 });
 
 export type MatchQuery = z.infer<typeof matchQuerySchema>;
@@ -41,9 +42,4 @@ export const matchSchema = z
 
 export type Match = z.infer<typeof matchSchema>;
 
-export const matchPageSchema = z
-  .object({
-    items: z.array(matchSchema),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
-  })
-  .meta({ id: 'MatchPage' });
+export const matchPageSchema = pageSchema(matchSchema, 'MatchPage');

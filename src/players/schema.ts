@@ -1,6 +1,7 @@
 // The one definition of what a player is. These schemas validate requests and, through openapi.ts,
 // produce the OpenAPI document, so the two cannot drift apart.
 import { z } from 'zod';
+import { cursorParameter, pageSchema } from '../cursor.ts';
 import { wholeNumber } from '../validation.ts';
 
 export const platforms = ['pc', 'playstation', 'xbox', 'switch', 'mobile'] as const;
@@ -103,17 +104,12 @@ export const playerSearchSchema = z.strictObject({
   minAge: wholeNumber(13, 120).optional(),
   maxAge: wholeNumber(13, 120).optional(),
   limit: wholeNumber(1, 100).default(20),
-  cursor: z.string().min(1).max(200).optional().meta({ description: 'nextCursor from the previous page' }),
+  cursor: cursorParameter,
 });
 
 export type PlayerSearch = z.infer<typeof playerSearchSchema>;
 
-export const playerPageSchema = z
-  .object({
-    items: z.array(playerSchema),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
-  })
-  .meta({ id: 'PlayerPage' });
+export const playerPageSchema = pageSchema(playerSchema, 'PlayerPage');
 
 export const maxGameStatsLimit = 100;
 
