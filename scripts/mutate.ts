@@ -163,6 +163,29 @@ const mutations: readonly Mutation[] = [
     tests: ['test/accounts-api.test.ts'],
     match: ['login throttling*'],
   },
+  {
+    bug: 'equal match scores in reverse nick order',
+    file: 'src/matches/service.ts',
+    search: '(a.nickKey < b.nickKey ? -1 : a.nickKey > b.nickKey ? 1 : 0)',
+    replace: '(a.nickKey < b.nickKey ? 1 : a.nickKey > b.nickKey ? -1 : 0)',
+    tests: ['test/matches-api.test.ts'],
+  },
+  {
+    bug: 'a looking-for-group slot can be taken twice',
+    file: 'src/lfg/repository.ts',
+    search: '_id: `${post._id}:seat:${String(slot)}`',
+    replace: '_id: `${post._id}:seat:${String(slot)}:${memberKey}`',
+    tests: ['test/lfg-api.test.ts'],
+    match: ['20 players joining*', 'joining takes a free slot*'],
+  },
+  {
+    bug: 'expired looking-for-group posts are still listed',
+    file: 'src/lfg/repository.ts',
+    search: 'const filter: Filter<PostDocument> = { order: { $gt: after }, expiresAt: { $gt: criteria.now } };',
+    replace: 'const filter: Filter<PostDocument> = { order: { $gt: after } };',
+    tests: ['test/lfg-api.test.ts'],
+    match: ['an expired post*'],
+  },
 ];
 
 interface Outcome {
