@@ -13,6 +13,7 @@ import { LfgRepository } from '../src/lfg/repository.ts';
 import { lfgLimits } from '../src/lfg/service.ts';
 import { MatchRepository } from '../src/matches/repository.ts';
 import { matchScorer } from '../src/matches/scoring.ts';
+import { random as seededRandom } from '../src/players/demo-players.ts';
 import { normaliseKey, PlayerRepository } from '../src/players/repository.ts';
 import { platforms, regions, type PlayerInput } from '../src/players/schema.ts';
 import { waitForStatus } from '../test/helpers/app.ts';
@@ -32,17 +33,6 @@ const sizes = values.players.split(',').map(Number);
 const requests = Number(values.requests);
 const postCount = Number(values.posts);
 const seedBatch = 1000;
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run seeds the same players. */
-function randomSource(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const titles = Array.from({ length: 200 }, (_, index) => `Game ${String(index)}`);
 const spoken = ['en', 'es', 'de', 'fr', 'pt', 'ja', 'ko'];
@@ -151,7 +141,7 @@ async function benchmarkSize(size: number): Promise<{ rows: Row[]; seedSeconds: 
     const limits = { operationTimeoutMs: 60_000 };
     const players = new PlayerRepository(db, limits);
     const posts = new LfgRepository(db, limits);
-    const random = randomSource(size);
+    const random = seededRandom(size);
     const seeded: PlayerInput[] = [];
     const seedStarted = performance.now();
     for (let index = 0; index < size; index += seedBatch) {

@@ -111,7 +111,7 @@ const bios = [
 ];
 
 /** mulberry32: a small deterministic PRNG, so the demo set is the same on every run. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
