@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
+import { bearerTokenPattern } from './auth/caller.ts';
 import { wholeNumber } from './validation.ts';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -13,8 +14,10 @@ export interface MongoSettings {
   /** Connection string; it may carry credentials (MONGODB_URI, MONGODB_URI_FILE), so it is logged only through redactUri. */
   readonly uri: string;
   readonly database: string;
-  /** Passed through driver options, never embedded in the URI, so no percent-encoding is involved. */
-  /** authSource undefined: as MONGODB_URI says. */
+  /**
+   * Passed through driver options, never embedded in the URI, so no percent-encoding is involved.
+   * authSource undefined: as MONGODB_URI says.
+   */
   readonly credentials: { readonly username: string; readonly password: string; readonly authSource: string | undefined } | undefined;
   readonly replicaSet: string | undefined;
   readonly tls: boolean;
@@ -64,6 +67,8 @@ export interface AuthSettings {
   readonly loginWindowSeconds: number;
   /** Password hashes computed at once; each holds scrypt's memory (src/auth/passwords.ts). */
   readonly hashConcurrency: number;
+  /** Hashes that may wait for a slot; past that, sign-ups, logins and password changes get 503. */
+  readonly hashQueueLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +131,8 @@ const envSchema = z.object({
   LOGIN_THROTTLE_LIMIT: wholeNumber(1, 1000).default(5),
   LOGIN_THROTTLE_WINDOW_SECONDS: wholeNumber(1, 24 * 3600).default(15 * 60),
   AUTH_HASH_CONCURRENCY: wholeNumber(1, 16).default(2),
+  // Default in authSettings(): four times AUTH_HASH_CONCURRENCY.
+  AUTH_HASH_QUEUE_LIMIT: wholeNumber(0, 10_000).optional(),
   NODE_ENV: optionalText,
 });
 
@@ -182,6 +189,7 @@ function authSettings(e: Env): AuthSettings {
     loginLimit: e.LOGIN_THROTTLE_LIMIT,
     loginWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
     hashConcurrency: e.AUTH_HASH_CONCURRENCY,
+    hashQueueLimit: e.AUTH_HASH_QUEUE_LIMIT ?? 4 * e.AUTH_HASH_CONCURRENCY,
   };
 }
 
@@ -194,6 +202,10 @@ function secretSetting(e: Env, name: 'AUTH_SECRET' | 'OPERATOR_TOKEN'): Uint8Arr
   if (value === undefined) return undefined;
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.length < minimumSecretBytes) throw new ConfigError(`invalid ${name}: must be at least ${String(minimumSecretBytes)} bytes, got ${String(bytes.length)}`);
+  // Clients send it as a bearer token, which RFC 6750 §2.1 limits to b64token characters; any other could never be presented.
+  if (name === 'OPERATOR_TOKEN' && !bearerTokenPattern.test(value)) {
+    throw new ConfigError(`invalid ${name}: must consist of letters, digits and - . _ ~ + / (optionally ending in =), as bearer tokens do (RFC 6750)`);
+  }
   return new Uint8Array(bytes);
 }
 
@@ -301,6 +313,9 @@ function databaseFromUri(uri: string, uriVariable: UriVariable): string | undefi
 
 /** `authSource`: the database to authenticate against, or undefined to leave it to the URI. */
 function credentials(e: Env, authSource: string | undefined): MongoSettings['credentials'] {
+  if (e.MONGODB_PASSWORD !== undefined && e.MONGODB_PASSWORD_FILE !== undefined) {
+    throw new ConfigError('invalid MONGODB_PASSWORD: set MONGODB_PASSWORD or MONGODB_PASSWORD_FILE, not both');
+  }
   const password = e.MONGODB_PASSWORD ?? (e.MONGODB_PASSWORD_FILE === undefined ? undefined : readSecretFile('MONGODB_PASSWORD_FILE', e.MONGODB_PASSWORD_FILE));
   if (e.MONGODB_USERNAME === undefined) {
     if (password !== undefined) throw new ConfigError('invalid MONGODB_PASSWORD: set MONGODB_USERNAME too');

@@ -89,6 +89,12 @@ test('MONGODB_PASSWORD_FILE problems are one line naming the variable', (t) => {
   t.throws(() => loadConfig(base), { message: /^invalid MONGODB_PASSWORD:/ });
 });
 
+test('MONGODB_PASSWORD and MONGODB_PASSWORD_FILE together are refused, not one silently preferred', (t) => {
+  const both = { MONGODB_HOST: 'db', MONGODB_USERNAME: 'app', MONGODB_PASSWORD: 'inline-secret', MONGODB_PASSWORD_FILE: secretFile('mongo-both', 'file-secret') };
+  const error = t.throws(() => loadConfig(both), { message: /^invalid MONGODB_PASSWORD: set MONGODB_PASSWORD or MONGODB_PASSWORD_FILE, not both$/ });
+  t.false(error.message.includes('secret'));
+});
+
 test('the database comes from MONGODB_DATABASE, else the URI path, else playerfinder', (t) => {
   t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri?tls=false' }).mongo?.database, 'fromuri');
   t.is(loadConfig({ MONGODB_URI: 'mongodb://h/fromuri', MONGODB_DATABASE: 'explicit' }).mongo?.database, 'explicit');
@@ -135,7 +141,18 @@ test('AUTH_SECRET and OPERATOR_TOKEN come from the variable or a file, at least 
   t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: join(secretsDir, 'absent') }), { message: /^invalid OPERATOR_TOKEN_FILE: cannot read .* \(ENOENT\)$/ });
 });
 
+test('an OPERATOR_TOKEN that no Authorization: Bearer header could carry is refused, without echoing it', (t) => {
+  for (const token of ['operator token with spaces 0123456789', 'operator-token-with-a-quote"0123456789', 'operator-token-padding-in-the=middle-0123', 'operator-token-non-ascii-é-0123456789abc']) {
+    const error = t.throws(() => loadConfig({ OPERATOR_TOKEN: token }), { message: /^invalid OPERATOR_TOKEN: must consist of letters, digits and - \. _ ~ \+ \/ \(optionally ending in =\), as bearer tokens do \(RFC 6750\)$/ });
+    t.false(error.message.includes(token));
+  }
+  t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: secretFile('operator-spaces', 'operator token with spaces 0123456789\n') }), { message: /^invalid OPERATOR_TOKEN:/ });
+  t.deepEqual(loadConfig({ OPERATOR_TOKEN: `${'Aa0-._~+/'.repeat(4)}==` }).auth.operatorToken, new TextEncoder().encode(`${'Aa0-._~+/'.repeat(4)}==`));
+});
+
 test('token lifetime and login throttling have documented defaults', (t) => {
-  t.like(loadConfig({}).auth, { tokenTtlSeconds: 3600, loginLimit: 5, loginWindowSeconds: 900, hashConcurrency: 2 });
+  t.like(loadConfig({}).auth, { tokenTtlSeconds: 3600, loginLimit: 5, loginWindowSeconds: 900, hashConcurrency: 2, hashQueueLimit: 8 });
+  t.like(loadConfig({ AUTH_HASH_CONCURRENCY: '3' }).auth, { hashQueueLimit: 12 });
+  t.like(loadConfig({ AUTH_HASH_QUEUE_LIMIT: '0' }).auth, { hashQueueLimit: 0 });
   t.throws(() => loadConfig({ AUTH_TOKEN_TTL_SECONDS: '1h' }), { message: /^invalid AUTH_TOKEN_TTL_SECONDS:/ });
 });

@@ -1,7 +1,7 @@
 // Who is calling: reads the bearer token of routes that declare an `access` (route.ts), and enforces it.
 // Routes never check ownership themselves; they declare it, and the OpenAPI document says the same.
 import type { Context, Next } from 'koa';
-import { anonymous, type Access, type Caller } from '../auth/caller.ts';
+import { anonymous, bearerTokenPattern, type Access, type Caller } from '../auth/caller.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
 import { normaliseKey } from '../players/repository.ts';
@@ -51,8 +51,8 @@ async function callerOf(header: string, authenticate: Authenticate): Promise<Cal
   // RFC 6750 §3.1: another scheme (or none) is no bearer credential at all, answered without an error code.
   if (!/^Bearer(\s|$)/i.test(header)) return anonymous;
   // §2.1: the token is b64token characters.
-  const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)?.[1];
-  if (token === undefined) throw invalidToken('The bearer token is malformed.');
+  const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  if (token === undefined || !bearerTokenPattern.test(token)) throw invalidToken('The bearer token is malformed.');
   try {
     return await authenticate(token);
   } catch (error) {
