@@ -49,7 +49,7 @@ const login = async (index: number): Promise<number> => {
 
 /** One scrypt hash at a time in this process: the CPU cost of a login on this machine, without queueing. */
 async function hashMs(): Promise<number> {
-  const hasher = new PasswordHasher(1);
+  const hasher = new PasswordHasher({ concurrency: 1, queueLimit: 0 });
   const times: number[] = [];
   for (let index = 0; index < 5; index++) {
     const started = performance.now();
@@ -64,7 +64,9 @@ const databaseName = uniqueDatabaseName('bench_logins');
 const mongoUri = await databaseUri(databaseName);
 // Ten logins per nick at once would be throttled (attempts in flight count until they succeed); the
 // throttle's queries still run for every login.
-const api = await startServerProcess({ MONGODB_URI: mongoUri, SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', PORT: String(await freePort()), LOGIN_THROTTLE_LIMIT: '1000' });
+// The whole burst may queue for a hash (by default past 4 × AUTH_HASH_CONCURRENCY waiting they get 503),
+// so the peak RSS is that of the most logins the server can hold at once.
+const api = await startServerProcess({ MONGODB_URI: mongoUri, SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'warn', PORT: String(await freePort()), LOGIN_THROTTLE_LIMIT: '1000', AUTH_HASH_QUEUE_LIMIT: String(Math.max(burst, concurrency)) });
 const pid = api.child.pid ?? Number.NaN;
 await waitForStatus(`${api.url}/readyz`, 200);
 for (let index = 0; index < accounts; index++) {
@@ -92,6 +94,20 @@ await Promise.all(
   }),
 );
 latencies.sort((a, b) => a - b);
+
+/** Median time of sequential wrong-password logins, for a known nick or an unknown one (the dummy hash). */
+async function wrongLoginMs(nickOf: (round: number) => string): Promise<number> {
+  const times: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    const started = performance.now();
+    const response = await fetch(`${api.url}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nick: nickOf(round), password: 'wrong password' }) });
+    await response.arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  return Math.round(times.sort((a, b) => a - b)[3] ?? Number.NaN);
+}
+const unknownNickMs = await wrongLoginMs((round) => `nobody_${String(round)}`);
+const wrongPasswordMs = await wrongLoginMs(() => 'login_0');
 const percentile = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN);
 
 api.child.kill('SIGTERM');
@@ -105,6 +121,7 @@ console.table([
   { scenario: `sustained: ${String(concurrency)} clients, ${String(seconds)} s`, logins: latencies.length, perSecond: Math.round(latencies.length / seconds), p50ms: percentile(50), p95ms: percentile(95), p99ms: percentile(99) },
 ]);
 console.log(`one scrypt hash (median of 5, alone): ${String(singleHashMs)} ms; the server runs AUTH_HASH_CONCURRENCY (default 2) at once`);
+console.log(`wrong-password login (median of 7, one at a time): ${String(wrongPasswordMs)} ms for a known nick, ${String(unknownNickMs)} ms for an unknown one`);
 console.log(`server RSS: ${String(idle.rss)} MiB idle, ${String(afterBurst.peak)} MiB peak during the burst; chart API memory limit ${String(limitMiB)} MiB`);
 const met = errors === 0 && afterBurst.peak <= limitMiB * maxShareOfLimit;
 console.log(`targets (no errors, burst peak RSS <= ${String(maxShareOfLimit * 100)}% of the limit): ${met ? 'met' : 'NOT met'}${errors === 0 ? '' : ` (${String(errors)} errors)`}`);

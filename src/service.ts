@@ -64,7 +64,7 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
     onDeleted: (nick) => lfg.forgetPlayer(nick),
   });
   const { auth } = config;
-  const accounts = new AccountService(players, database.accounts, new PasswordHasher(auth.hashConcurrency), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
+  const accounts = new AccountService(players, database.accounts, new PasswordHasher({ concurrency: auth.hashConcurrency, queueLimit: auth.hashQueueLimit }), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
     operatorToken: auth.operatorToken,
     loginLimit: auth.loginLimit,
     loginWindowSeconds: auth.loginWindowSeconds,

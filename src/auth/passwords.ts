@@ -1,6 +1,7 @@
 // Password hashing: scrypt from node:crypto (no native build), a bounded number at a time.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { AppError } from '../errors.ts';
 
 /**
  * OWASP's Password Storage Cheat Sheet lists equally strong scrypt settings that trade memory for passes:
@@ -24,20 +25,38 @@ interface Parameters {
 /** scrypt$ln=15,r=8,p=3$<salt>$<key>, base64url: self-describing, like PHC strings. */
 const hashFormat = /^scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
+export interface HasherOptions {
+  /** Hashes in flight at once; the rest wait their turn, holding no scrypt memory. */
+  readonly concurrency: number;
+  /**
+   * Hashes that may wait for a slot. Every sign-up, login and password change costs one (an unknown nick
+   * too), so without a bound a burst of cheap requests would queue for minutes holding connections.
+   */
+  readonly queueLimit: number;
+}
+
 export class PasswordHasher {
   readonly #limit: LimitFunction;
+  /** Requests' hashes running or waiting; counted here because p-limit counts a call as active only a tick later. */
+  #inFlight = 0;
+  readonly #capacity: number;
   /** Verified when the nick is unknown, so that answer takes as long as a wrong password. */
   readonly #dummy: Promise<string>;
 
-  /** `concurrency`: hashes in flight at once; the rest wait their turn, holding no scrypt memory. */
-  constructor(concurrency: number) {
-    this.#limit = pLimit(concurrency);
-    this.#dummy = this.hash(randomBytes(16).toString('base64url'));
+  constructor(options: HasherOptions) {
+    this.#limit = pLimit(options.concurrency);
+    this.#capacity = options.concurrency + options.queueLimit;
+    // Not admitted like a request's hash: a request arriving meanwhile waits for it instead of a 503.
+    this.#dummy = this.#hashAnyway(randomBytes(16).toString('base64url'));
     // A failure surfaces on first use; the constructor must not leave a rejection unhandled.
     this.#dummy.catch(() => undefined);
   }
 
-  async hash(password: string): Promise<string> {
+  hash(password: string): Promise<string> {
+    return this.#admitted(() => this.#hashAnyway(password));
+  }
+
+  async #hashAnyway(password: string): Promise<string> {
     const salt = randomBytes(saltBytes);
     const key = await this.#derive(password, salt, current);
     return `scrypt$ln=${String(current.logN)},r=${String(current.r)},p=${String(current.p)}$${salt.toString('base64url')}$${key.toString('base64url')}`;
@@ -49,8 +68,21 @@ export class PasswordHasher {
     if (match === null) throw new Error('stored password hash has an unknown format');
     const [, logN = '', r = '', p = '', salt = '', key = ''] = match;
     const expected = Buffer.from(key, 'base64url');
-    const actual = await this.#derive(password, Buffer.from(salt, 'base64url'), { logN: Number(logN), r: Number(r), p: Number(p) }, expected.length);
+    const actual = await this.#admitted(() => this.#derive(password, Buffer.from(salt, 'base64url'), { logN: Number(logN), r: Number(r), p: Number(p) }, expected.length));
     return timingSafeEqual(actual, expected) && stored !== undefined;
+  }
+
+  /** Runs `work` (one hash), or answers 503 when the queue is full: a client may retry, and the pod stays responsive. */
+  async #admitted<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#inFlight >= this.#capacity) {
+      throw new AppError(503, { detail: 'Too many password checks are waiting; retry shortly.', headers: { 'Retry-After': '1' } });
+    }
+    this.#inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.#inFlight--;
+    }
   }
 
   #derive(password: string, salt: Buffer, parameters: Parameters, length = keyBytes): Promise<Buffer> {

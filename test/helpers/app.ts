@@ -42,6 +42,8 @@ export async function startTestApp(name: string, options: TestAppOptions = {}): 
     SHUTDOWN_DELAY_MS: '0',
     SHUTDOWN_TIMEOUT_MS: '1000',
     AUTH_SECRET: testAuthSecret,
+    // Test files sign up many players at once; the few tests of the bound set their own.
+    AUTH_HASH_QUEUE_LIMIT: '1000',
     ...options.env,
   });
   if (config.mongo === undefined || config.auth.secret === undefined) throw new Error('test config has no MongoDB or no AUTH_SECRET');
