@@ -2,24 +2,33 @@
 // can return one) and failed login attempts.
 //
 // Both are insert-only, because FerretDB's filtered findAndModify is not atomic: a new password is a new
-// document whose _id (nick:version) only one writer can take, and each login attempt is its own document,
-// counted by time, so concurrent attempts can neither lose a failure nor bring back a retired password.
+// document whose _id (incarnation:version) only one writer can take, and each login attempt is its own
+// document, counted by time, so concurrent attempts can neither lose a failure nor bring back a retired
+// password.
+//
+// A password belongs to one incarnation of a player (players.incarnation, new for every profile created),
+// not to its nick: passwords of a deleted profile that outlive it (a failed cleanup) never match the live
+// profile, whatever the clocks of the pods that wrote them say.
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Db } from 'mongodb';
-import { isDuplicateKey, normaliseKey } from '../players/repository.ts';
+import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
+import { isDuplicateKey, normaliseKey, type RepositoryOptions } from '../players/repository.ts';
 
 export interface Credential {
   readonly nick: string;
+  /** The player profile the password belongs to. */
+  readonly incarnation: ObjectId;
   readonly version: number;
   readonly hash: string;
-  /** Random per password: tokens carry it, so a re-created nick or a new password never honours old tokens. */
+  /** Random per password: tokens carry it, so a new password never honours old tokens. */
   readonly id: string;
 }
 
 interface CredentialDocument {
-  /** nick:version: unique, so two concurrent password changes cannot both land. */
+  /** incarnation:version: unique, so two concurrent password changes cannot both land. */
   _id: string;
   nick: string;
+  incarnation: ObjectId;
   version: number;
   hash: string;
   credentialId: string;
@@ -42,48 +51,57 @@ export class CredentialTakenError extends Error {
  */
 const pruneIntervalMs = 60_000;
 
+/** Each backs one filter below (README "MongoDB: collections and indexes"). */
+export const accountIndexes = {
+  credentials: [{ key: { nick: 1, incarnation: 1, version: -1 }, name: 'nick_incarnation_version' }],
+  loginAttempts: [
+    { key: { nick: 1, at: -1 }, name: 'nick_at' },
+    // The prune's delete carries no time limit (the driver sends none with deletes), so it must not scan.
+    { key: { at: 1 }, name: 'at' },
+  ],
+} as const satisfies Record<string, readonly NamedIndex[]>;
+
 export class AccountRepository {
   readonly #credentials: Collection<CredentialDocument>;
   readonly #attempts: Collection<LoginAttemptDocument>;
+  /** maxTimeMS of every query, as in PlayerRepository (the driver sends none with inserts and deletes). */
+  readonly #limit: { readonly maxTimeMS: number };
   #lastPrune = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: RepositoryOptions) {
+    this.#limit = { maxTimeMS: options.operationTimeoutMs };
     this.#credentials = db.collection<CredentialDocument>('credentials');
     this.#attempts = db.collection<LoginAttemptDocument>('loginAttempts');
   }
 
+  /** Idempotent on every server: creates only the indexes that are missing. */
   async ensureIndexes(): Promise<void> {
-    await this.#credentials.createIndexes([{ key: { nick: 1, version: -1 }, name: 'nick_version' }]);
-    await this.#attempts.createIndexes([{ key: { nick: 1, at: -1 }, name: 'nick_at' }]);
+    await createMissingIndexes(this.#credentials, accountIndexes.credentials);
+    await createMissingIndexes(this.#attempts, accountIndexes.loginAttempts);
   }
 
-  /** The password in force: the highest version. */
-  async current(nick: string): Promise<Credential | undefined> {
-    const document = await this.#credentials.findOne({ nick: normaliseKey(nick) }, { sort: { version: -1 } });
-    return document === null ? undefined : { nick: document.nick, version: document.version, hash: document.hash, id: document.credentialId };
+  /** The password in force for that profile: its highest version. */
+  async current(nick: string, incarnation: ObjectId): Promise<Credential | undefined> {
+    const document = await this.#credentials.findOne({ nick: normaliseKey(nick), incarnation }, { sort: { version: -1 }, ...this.#limit });
+    return document === null ? undefined : { nick: document.nick, incarnation: document.incarnation, version: document.version, hash: document.hash, id: document.credentialId };
   }
 
-  /**
-   * The first password of a player created at `createdAt`. Leftovers of an earlier player with this nick
-   * (a delete interrupted before its cleanup) go first, so they cannot outrank it.
-   */
-  async createFirst(nick: string, hash: string, createdAt: Date): Promise<void> {
-    const key = normaliseKey(nick);
-    await this.#credentials.deleteMany({ nick: key, at: { $lt: createdAt } });
-    await this.#insert(key, 1, hash, createdAt);
+  /** The first password of the profile `incarnation`. */
+  async createFirst(nick: string, incarnation: ObjectId, hash: string, now: Date): Promise<void> {
+    await this.#insert(normaliseKey(nick), incarnation, 1, hash, now);
   }
 
   /** Replaces password `previous`; CredentialTakenError when another change got there first. */
   async replace(previous: Credential, hash: string, now: Date): Promise<Credential> {
-    const next = await this.#insert(previous.nick, previous.version + 1, hash, now);
+    const next = await this.#insert(previous.nick, previous.incarnation, previous.version + 1, hash, now);
     // Older versions are outranked already; removing them only saves space.
-    await this.#credentials.deleteMany({ nick: previous.nick, version: { $lt: next.version } }).catch(() => undefined);
+    await this.#credentials.deleteMany({ nick: previous.nick, incarnation: previous.incarnation, version: { $lt: next.version } }).catch(() => undefined);
     return next;
   }
 
-  /** After the player is deleted: every password set up to then. */
-  async removeAll(nick: string, deletedAt: Date): Promise<void> {
-    await this.#credentials.deleteMany({ nick: normaliseKey(nick), at: { $lte: deletedAt } });
+  /** After the profile `incarnation` is deleted: its passwords. */
+  async removeAll(nick: string, incarnation: ObjectId): Promise<void> {
+    await this.#credentials.deleteMany({ nick: normaliseKey(nick), incarnation });
   }
 
   /** Records an attempt before its outcome is known; a crash mid-login leaves it counted as a failure. */
@@ -96,7 +114,7 @@ export class AccountRepository {
 
   /** Attempts at `nick` since `since`, newest first, at most `limit`. */
   async recentAttempts(nick: string, since: Date, limit: number): Promise<{ id: ObjectId; at: Date }[]> {
-    const documents = await this.#attempts.find({ nick: normaliseKey(nick), at: { $gt: since } }).sort({ at: -1 }).limit(limit).toArray();
+    const documents = await this.#attempts.find({ nick: normaliseKey(nick), at: { $gt: since } }, this.#limit).sort({ at: -1 }).limit(limit).toArray();
     return documents.map((document) => ({ id: document._id, at: document.at }));
   }
 
@@ -105,15 +123,15 @@ export class AccountRepository {
     await this.#attempts.deleteOne({ _id: id });
   }
 
-  async #insert(nick: string, version: number, hash: string, at: Date): Promise<Credential> {
-    const document: CredentialDocument = { _id: `${nick}:${String(version)}`, nick, version, hash, credentialId: randomUUID(), at };
+  async #insert(nick: string, incarnation: ObjectId, version: number, hash: string, at: Date): Promise<Credential> {
+    const document: CredentialDocument = { _id: `${incarnation.toHexString()}:${String(version)}`, nick, incarnation, version, hash, credentialId: randomUUID(), at };
     try {
       await this.#credentials.insertOne(document);
     } catch (error) {
       if (isDuplicateKey(error)) throw new CredentialTakenError(document._id);
       throw error;
     }
-    return { nick, version, hash, id: document.credentialId };
+    return { nick, incarnation, version, hash, id: document.credentialId };
   }
 
   /** Only saves space: throttling counts attempts by time, whether old ones are gone or not. */

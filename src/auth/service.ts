@@ -54,29 +54,30 @@ export class AccountService {
     const hash = await this.#hasher.hash(password);
     const stored = await this.#players.create(profile);
     try {
-      await this.#repository.createFirst(profile.nick, hash, new Date(stored.player.createdAt));
+      await this.#repository.createFirst(profile.nick, stored.version.incarnation, hash, this.#now());
     } catch (error) {
       await this.#players.delete(profile.nick, { revisions: [stored.revision] }).catch(() => undefined);
-      throw error;
+      throw credentialConflict(error, `The nick "${profile.nick}" is being signed up concurrently; retry.`);
     }
     return stored;
   }
 
   /**
-   * Deletes the profile, then its passwords (tokens die with them): those set before the delete began, so
-   * a player who takes the nick over meanwhile keeps theirs.
+   * Deletes the profile, then its passwords. Tokens and passwords die with the profile itself (they name
+   * its incarnation), so removing the passwords only saves space, and a failure to do so is no failure
+   * of the request.
    */
   async deletePlayer(nick: string, precondition: Precondition | undefined): Promise<void> {
-    const deletedAt = this.#now();
-    await this.#players.delete(nick, precondition);
-    await this.#repository.removeAll(nick, deletedAt);
+    const deleted = await this.#players.delete(nick, precondition);
+    await this.#repository.removeAll(nick, deleted.version.incarnation).catch(() => undefined);
   }
 
   /** An unknown nick and a wrong password get the same 401 after the same work. */
   async login(nick: string, password: string): Promise<{ token: string; expiresIn: number }> {
     const credential = await this.#checkPassword(nick, password);
     if (credential === undefined) throw new AppError(401, { detail: 'Unknown nick or wrong password.' });
-    return { token: await this.#tokens.issue({ nick: credential.nick, credential: credential.id }), expiresIn: this.#tokens.ttlSeconds };
+    const token = await this.#tokens.issue({ nick: credential.nick, credential: credential.id, incarnation: credential.incarnation.toHexString() });
+    return { token, expiresIn: this.#tokens.ttlSeconds };
   }
 
   /** Retires every token issued before: they name the old password. */
@@ -87,8 +88,7 @@ export class AccountService {
     try {
       await this.#repository.replace(credential, hash, this.#now());
     } catch (error) {
-      if (error instanceof CredentialTakenError) throw new AppError(409, { detail: 'The password was changed concurrently; log in again.' });
-      throw error;
+      throw credentialConflict(error, 'The password was changed concurrently; log in again.');
     }
   }
 
@@ -96,9 +96,17 @@ export class AccountService {
   async authenticate(token: string): Promise<Caller> {
     if (this.#isOperator(token)) return { kind: 'operator' };
     const claims = await this.#tokens.verify(token);
-    const credential = await this.#repository.current(claims.nick);
-    if (credential?.id !== claims.credential) throw new InvalidTokenError('The token was revoked by a password change or account deletion.');
+    const credential = await this.#currentCredential(claims.nick);
+    if (credential?.id !== claims.credential || credential.incarnation.toHexString() !== claims.incarnation) {
+      throw new InvalidTokenError('The token was revoked by a password change or account deletion.');
+    }
     return { kind: 'player', nick: claims.nick };
+  }
+
+  /** The password in force for the live profile with this nick; undefined without either. */
+  async #currentCredential(nick: string): Promise<Credential | undefined> {
+    const player = await this.#players.find(nick);
+    return player === undefined ? undefined : this.#repository.current(nick, player.version.incarnation);
   }
 
   #isOperator(token: string): boolean {
@@ -122,8 +130,17 @@ export class AccountService {
       const retryAfter = Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000));
       throw new AppError(429, { detail: `Too many failed logins for "${nick}"; retry in ${String(retryAfter)} s.`, headers: { 'Retry-After': String(retryAfter) } });
     }
-    const credential = await this.#repository.current(nick);
-    if (!(await this.#hasher.verify(password, credential?.hash))) {
+    let matches: boolean;
+    let credential: Credential | undefined;
+    try {
+      credential = await this.#currentCredential(nick);
+      matches = await this.#hasher.verify(password, credential?.hash);
+    } catch (error) {
+      // Not judged (e.g. the hash queue was full): not a failure to count against the nick.
+      await this.#repository.forgetAttempt(attempt).catch(() => undefined);
+      throw error;
+    }
+    if (!matches) {
       this.#onLogin('failure');
       return undefined;
     }
@@ -131,6 +148,11 @@ export class AccountService {
     this.#onLogin('success');
     return credential;
   }
+}
+
+/** A password record someone else got first: 409, the client's to retry; anything else as it is (503 for the database). */
+function credentialConflict(error: unknown, detail: string): unknown {
+  return error instanceof CredentialTakenError ? new AppError(409, { detail }) : error;
 }
 
 function digest(value: Uint8Array): Buffer {

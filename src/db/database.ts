@@ -31,7 +31,7 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   const db = client.db(settings.database);
   const limits = { operationTimeoutMs: settings.operationTimeoutMs };
   const players = new PlayerRepository(db, limits);
-  const accounts = new AccountRepository(db);
+  const accounts = new AccountRepository(db, limits);
   const matches = new MatchRepository(db, limits);
   const lfg = new LfgRepository(db, limits);
   const stopping = new AbortController();

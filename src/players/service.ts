@@ -60,9 +60,14 @@ export class PlayerService {
   }
 
   async get(nick: string): Promise<StoredPlayer> {
-    const stored = await this.#repository.findByNick(nick);
+    const stored = await this.find(nick);
     if (stored === undefined) throw missing(nick);
     return stored;
+  }
+
+  /** The player, or undefined when no one has the nick. */
+  find(nick: string): Promise<StoredPlayer | undefined> {
+    return this.#repository.findByNick(nick);
   }
 
   async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined): Promise<StoredPlayer> {
@@ -81,9 +86,14 @@ export class PlayerService {
     });
   }
 
-  async delete(nick: string, precondition: Precondition | undefined): Promise<void> {
-    await this.#writeLatest(nick, precondition, (current, now) => this.#repository.delete(current, now));
+  /** Returns the player as it was when deleted: which profile (incarnation) is gone. */
+  async delete(nick: string, precondition: Precondition | undefined): Promise<StoredPlayer> {
+    const deleted = await this.#writeLatest(nick, precondition, async (current, now) => {
+      const outcome = await this.#repository.delete(current, now);
+      return outcome === 'deleted' ? current : outcome;
+    });
     await this.#onDeleted(nick);
+    return deleted;
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {
