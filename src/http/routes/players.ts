@@ -56,7 +56,8 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         const stored = await accounts.signUp(body);
         ctx.status = 201;
         ctx.set('Location', `/v1/players/${encodeURIComponent(stored.player.nick)}`);
-        sendPlayer(ctx, stored);
+        // Its creator wrote every field, contact included: the full copy, though no token came with it.
+        sendPlayer(ctx, stored, 'full');
       },
     }),
     defineRoute({
@@ -88,12 +89,14 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       responses: { 200: playerResponse('The player'), 304: { description: 'Not modified', headers: versionHeaders }, ...commonProblems, 404: problem('No such player') },
       handle: async (ctx, { params: { nick } }) => {
         const stored = await service.get(nick);
-        if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {
-          setVersionHeaders(ctx, stored);
+        const view = viewOf(ctx);
+        if (matchesAny(ctx.get('If-None-Match'), representationTag(stored.revision, view))) {
+          setVersionHeaders(ctx, stored, view);
+          ctx.vary('Authorization');
           ctx.status = 304;
           return;
         }
-        sendPlayer(ctx, stored);
+        sendPlayer(ctx, stored, view);
       },
     }),
     defineRoute({
@@ -175,43 +178,65 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
   ];
 }
 
-function sendPlayer(ctx: Context, stored: StoredPlayer): void {
-  setVersionHeaders(ctx, stored);
+/** What a caller is shown of a player: everything, or (anonymous) all but the contact details. */
+type View = 'full' | 'public';
+
+function sendPlayer(ctx: Context, stored: StoredPlayer, view: View = viewOf(ctx)): void {
+  setVersionHeaders(ctx, stored, view);
   ctx.vary('Authorization');
-  ctx.body = visibleTo(ctx, stored.player);
+  ctx.body = view === 'full' ? stored.player : withoutContact(stored.player);
 }
 
 /** Contact details are for players with an account (and the operator), not for anonymous readers. */
+function viewOf(ctx: Context): View {
+  return caller(ctx).kind === 'anonymous' ? 'public' : 'full';
+}
+
 export function visibleTo(ctx: Context, player: Player): Player {
-  if (caller(ctx).kind !== 'anonymous') return player;
+  return viewOf(ctx) === 'full' ? player : withoutContact(player);
+}
+
+function withoutContact(player: Player): Player {
   const { contact: _private, ...visible } = player;
   return visible;
 }
 
 /** Personal data: only the client may keep it, and must revalidate it (If-None-Match) before each use. */
-function setVersionHeaders(ctx: Context, stored: StoredPlayer): void {
-  ctx.set('ETag', etag(stored.revision));
+function setVersionHeaders(ctx: Context, stored: StoredPlayer, view: View): void {
+  ctx.set('ETag', representationTag(stored.revision, view));
   ctx.set('Cache-Control', 'private, no-cache');
 }
 
-const etag = (revision: string): string => `"${revision}"`;
+/**
+ * The ETag of what was sent: the two views of one version are different representations (RFC 9110
+ * §8.8.3), so a client that logs in never revalidates its copy without contact into a 304. Revisions
+ * are base64url, so the suffix cannot be confused with one.
+ */
+function representationTag(revision: string, view: View): string {
+  return view === 'full' ? `"${revision}"` : `"${revision}${publicSuffix}"`;
+}
+
+const publicSuffix = '.public';
 
 /** Entity tags listed in an If-Match / If-None-Match header; weak tags are kept with their W/ prefix. */
 function entityTags(header: string): string[] {
   return header.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
 }
 
-/** If-Match uses strong comparison (RFC 9110 §13.1.1): weak tags never match. */
+/**
+ * If-Match uses strong comparison (RFC 9110 §13.1.1): weak tags never match. Either view's tag names the
+ * stored version, which is what a write must still find.
+ */
 function precondition(ctx: Context): Precondition | undefined {
   const header = ctx.get('If-Match').trim();
   if (header === '') return undefined;
   if (header === '*') return { anyVersion: true };
-  const revisions = entityTags(header).flatMap((tag) => /^"([^"]*)"$/.exec(tag)?.slice(1) ?? []);
+  const revisions = entityTags(header).flatMap((tag) => /^"([^"]*)"$/.exec(tag)?.slice(1) ?? []).map((tag) => (tag.endsWith(publicSuffix) ? tag.slice(0, -publicSuffix.length) : tag));
   return { revisions };
 }
 
 /** If-None-Match uses weak comparison (RFC 9110 §13.1.2). */
-function matchesAny(header: string, revision: string): boolean {
+function matchesAny(header: string, tag: string): boolean {
   if (header.trim() === '*') return true;
-  return entityTags(header).some((tag) => tag.replace(/^W\//, '') === etag(revision));
+  return entityTags(header).some((candidate) => candidate.replace(/^W\//, '') === tag);
 }
