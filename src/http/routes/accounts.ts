@@ -4,12 +4,13 @@ import { passwordChangeSchema, tokenRequestSchema, tokenResponseSchema } from '.
 import type { AccountService } from '../../auth/service.ts';
 import { nickSchema } from '../../players/schema.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { problem, writeProblems } from './players.ts';
+import { hashingUnavailable, problem, writeProblems } from './players.ts';
 
 const json = ['application/json'];
 const bodyProblems = {
   ...writeProblems,
   429: { ...problem('Too many failed logins for this nick; wait Retry-After seconds'), headers: ['Retry-After'] },
+  503: hashingUnavailable,
 } as const;
 
 export function accountRoutes(accounts: AccountService): RouteSpec[] {

@@ -37,6 +37,8 @@ export const writeProblems = {
   413: problem('Body larger than the configured limit'),
   415: problem('Body is not JSON'),
 } as const;
+/** Routes that hash a password: the hashing queue can be full too (src/auth/passwords.ts). */
+export const hashingUnavailable = { ...problem('MongoDB is unreachable, or too many password checks are waiting; retry after Retry-After seconds'), headers: ['Retry-After'] };
 const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
 
@@ -51,7 +53,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'Publish a player profile; its password makes the caller its owner (POST /v1/auth/token)',
       tag: 'players',
       body: { schema: signUpSchema, contentTypes: json },
-      responses: { 201: { ...playerResponse('Created'), headers: [...versionHeaders, 'Location'] }, ...writeProblems, 409: problem('The nick is taken') },
+      responses: { 201: { ...playerResponse('Created'), headers: [...versionHeaders, 'Location'] }, ...writeProblems, 409: problem('The nick is taken'), 503: hashingUnavailable },
       handle: async (ctx, { body }) => {
         const stored = await accounts.signUp(body);
         ctx.status = 201;
