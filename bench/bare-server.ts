@@ -4,7 +4,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MongoClient } from 'mongodb';
-import { normaliseKey, projection } from '../src/players/repository.ts';
+import { normaliseKey } from '../src/players/keys.ts';
+import { projection } from '../src/players/repository.ts';
 
 const client = new MongoClient(process.env.MONGODB_URI ?? '', { maxPoolSize: 20 });
 const players = client.db().collection<{ _id: string }>('players');

@@ -11,8 +11,10 @@
 // profile, whatever the clocks of the pods that wrote them say.
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Db } from 'mongodb';
+import { isDuplicateKey } from '../db/errors.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
-import { isDuplicateKey, normaliseKey, type RepositoryOptions } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
+import type { RepositoryOptions } from '../players/repository.ts';
 
 export interface Credential {
   readonly nick: string;

@@ -31,3 +31,8 @@ const maxTimeMsExpired = 50;
 export function isDatabaseTimeout(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === maxTimeMsExpired;
 }
+
+/** MongoDB's E11000 (FerretDB answers the same): a unique index already holds the key. */
+export function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}

@@ -4,7 +4,7 @@ import type { Context, Next } from 'koa';
 import { anonymous, bearerTokenPattern, type Access, type Caller } from '../auth/caller.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
-import { normaliseKey } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
 
 export type Authenticate = (token: string) => Promise<Caller>;
 

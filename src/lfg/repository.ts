@@ -4,8 +4,10 @@
 // validated scalars and always filter by time: a post past its expiresAt is never returned, whether or
 // not anything has removed it yet.
 import { MongoServerError, ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { isDuplicateKey } from '../db/errors.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
-import { isDuplicateKey, normaliseKey, playerCollection, type PlayerDocument, type RepositoryOptions } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
+import { playerCollection, type PlayerDocument, type RepositoryOptions } from '../players/repository.ts';
 import type { LfgInput } from './schema.ts';
 
 export interface PostDocument {

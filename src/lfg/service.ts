@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Caller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, notFound, type FieldError } from '../errors.ts';
-import { normaliseKey, type PlayerRepository } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
+import type { PlayerRepository } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
 import type { LfgInput, LfgPost, LfgSearch } from './schema.ts';
 

@@ -1,6 +1,6 @@
 // How well another player suits a player: a sum of points, each with its reason, so a client can show
 // why. Pure functions; the weights are the whole policy (README "Match suggestions").
-import { normaliseKey } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
 import type { Game, Player } from '../players/schema.ts';
 import type { MatchReason } from './schema.ts';
 

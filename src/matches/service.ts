@@ -2,7 +2,7 @@
 // (scoring.ts), sort best first and page through that order. Knows nothing of Koa or the driver.
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { normaliseKey } from '../players/repository.ts';
+import { normaliseKey } from '../players/keys.ts';
 import { nickSchema } from '../players/schema.ts';
 import type { PlayerService } from '../players/service.ts';
 import type { MatchRepository } from './repository.ts';

@@ -4,11 +4,15 @@
 // Works on MongoDB 7/8 and FerretDB 1.24 alike, which is why searchable facts are stored pre-computed
 // (gameKeys, competitiveGameKeys, ...) instead of queried with $elemMatch, game titles are kept in
 // their own collection instead of picked with $first in an aggregation, and a write to an existing
-// player first claims its next version in playerWrites (see #whileClaimed).
+// player first claims its next version in playerWrites (see write-claims.ts).
 import { createHash } from 'node:crypto';
-import { MongoServerError, ObjectId, type Collection, type Db, type Filter } from 'mongodb';
+import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
+import { isDuplicateKey } from '../db/errors.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
-import type { Game, Player, PlayerInput } from './schema.ts';
+import { gameKeysOf, GameTitles } from './game-titles.ts';
+import { normaliseKey } from './keys.ts';
+import type { Player, PlayerInput } from './schema.ts';
+import { WriteClaims, type PlayerVersion } from './write-claims.ts';
 
 /** A player as stored: the API fields, its revision (the ETag), and which version of which player it is. */
 export interface StoredPlayer {
@@ -48,32 +52,9 @@ export interface PlayerDocument extends PlayerInput {
   version: number;
 }
 
-interface GameTitleDocument {
-  _id: string;
-  title: string;
-  /** New on every write that plays the title, so dropping it can tell whether a player took it up meanwhile. */
-  lastUse: ObjectId;
-}
-
-/** Proof that one writer, and only one, moves a player from a version to the next. */
-interface WriteClaim {
-  _id: string;
-  incarnation: ObjectId;
-  at: Date;
-}
-
-/**
- * A claim is removed as soon as its write has landed or failed; one older than this belongs to a process
- * that died mid-write, and no longer blocks the player.
- */
-const abandonedClaimMs = 30_000;
-
 export class DuplicateNickError extends Error {
   override name = 'DuplicateNickError';
 }
-
-/** The identity of a nick or a game title: case and surrounding/double spaces do not matter. */
-export const normaliseKey = (value: string): string => value.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /**
  * Every index the service relies on besides _id (the unique normalised nick); each backs one filter and
@@ -90,9 +71,6 @@ export const playerIndexes: readonly NamedIndex[] = [
   { key: { languages: 1, _id: 1 }, name: 'language_nick' },
   { key: { age: 1, _id: 1 }, name: 'age_nick' },
 ];
-
-/** Finds the claims of a deleted player, whose crashed writers' claims would otherwise outlive it. */
-export const claimIndexes: readonly NamedIndex[] = [{ key: { incarnation: 1 }, name: 'incarnation' }];
 
 /** Client-owned fields that may be absent, so a full replace has to remove them. */
 const optionalFields = ['bio', 'contact'] as const;
@@ -120,21 +98,21 @@ export const playerCollection = (db: Db): Collection<PlayerDocument> => db.colle
 
 export class PlayerRepository {
   readonly #players: Collection<PlayerDocument>;
-  readonly #titles: Collection<GameTitleDocument>;
-  readonly #claims: Collection<WriteClaim>;
+  readonly #titles: GameTitles;
+  readonly #claims: WriteClaims;
   readonly #limit: { readonly maxTimeMS: number };
 
   constructor(db: Db, options: RepositoryOptions) {
     this.#limit = { maxTimeMS: options.operationTimeoutMs };
     this.#players = playerCollection(db);
-    this.#titles = db.collection<GameTitleDocument>('gameTitles');
-    this.#claims = db.collection<WriteClaim>('playerWrites');
+    this.#titles = new GameTitles(db, options.operationTimeoutMs, async (key) => (await this.#players.findOne({ gameKeys: key }, { projection: { _id: 1 }, ...this.#limit })) !== null);
+    this.#claims = new WriteClaims(db, options.operationTimeoutMs);
   }
 
   /** Idempotent on every server: creates only the indexes that are missing. */
   async ensureIndexes(): Promise<void> {
     await createMissingIndexes(this.#players, playerIndexes);
-    await createMissingIndexes(this.#claims, claimIndexes);
+    await this.#claims.ensureIndexes();
   }
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
@@ -145,7 +123,7 @@ export class PlayerRepository {
       if (isDuplicateKey(error)) throw new DuplicateNickError(input.nick);
       throw error;
     }
-    await this.#rememberTitles(document.gameKeys, input.games);
+    await this.#titles.remember(document.gameKeys, input.games);
     return toStored(document);
   }
 
@@ -153,7 +131,7 @@ export class PlayerRepository {
   async insertMany(inputs: readonly PlayerInput[], now: Date): Promise<void> {
     await this.#players.insertMany(inputs.map((input) => newDocument(input, now)));
     const games = inputs.flatMap((input) => input.games);
-    await this.#rememberTitles(gameKeysOf(games), games);
+    await this.#titles.remember(gameKeysOf(games), games);
   }
 
   async findByNick(nick: string): Promise<StoredPlayer | undefined> {
@@ -168,7 +146,7 @@ export class PlayerRepository {
   async replace(read: StoredPlayer, input: PlayerInput, now: Date): Promise<WriteOutcome> {
     const current = read.version;
     const derived = derivedFields(input);
-    const updated = await this.#whileClaimed(current, now, async () => {
+    const updated = await this.#claims.whileClaimed(current, now, async () => {
       const { nick: _identity, ...fields } = input;
       const unset = Object.fromEntries(optionalFields.filter((field) => input[field] === undefined).map((field) => [field, ''] as const));
       return this.#players.findOneAndUpdate(
@@ -182,19 +160,19 @@ export class PlayerRepository {
       );
     });
     if (updated === undefined || updated === null) return this.#conflictOrMissing(current);
-    await this.#rememberTitles(derived.gameKeys, input.games);
-    await this.#forgetTitlesUnlessPlayed(gameKeysOf(read.player.games).filter((key) => !derived.gameKeys.includes(key)));
+    await this.#titles.remember(derived.gameKeys, input.games);
+    await this.#titles.forgetUnlessPlayed(gameKeysOf(read.player.games).filter((key) => !derived.gameKeys.includes(key)));
     return toStored(updated);
   }
 
   /** Deletes the player, if it is still at the version read. */
   async delete(read: StoredPlayer, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
     const current = read.version;
-    const deleted = await this.#whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
+    const deleted = await this.#claims.whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
     if (deleted !== true) return this.#conflictOrMissing(current);
     // Claims of crashed writers would otherwise outlive the player.
-    await this.#claims.deleteMany({ incarnation: current.incarnation });
-    await this.#forgetTitlesUnlessPlayed(gameKeysOf(read.player.games));
+    await this.#claims.forget(current.incarnation);
+    await this.#titles.forgetUnlessPlayed(gameKeysOf(read.player.games));
     return 'deleted';
   }
 
@@ -223,40 +201,8 @@ export class PlayerRepository {
         { $limit: limit },
       ], this.#limit)
       .toArray();
-    const titles = await this.#titles.find({ _id: { $in: counts.map((count) => count._id) } }, this.#limit).toArray();
-    const titleByKey = new Map(titles.map((title) => [title._id, title.title]));
+    const titleByKey = await this.#titles.titlesOf(counts.map((count) => count._id));
     return counts.map((count) => ({ title: titleByKey.get(count._id) ?? count._id, players: count.players }));
-  }
-
-  /**
-   * Runs `write` holding the claim to move the player on from `current.version`, or returns undefined when
-   * another writer holds it. The claim's _id is unique, so exactly one writer gets it, on any server: a
-   * filtered findOneAndUpdate alone is atomic on MongoDB but not on FerretDB's SQLite backend, which
-   * filters and writes in separate steps. Releasing it afterwards is safe: the version has moved on (or
-   * not), and the write's own filter on `version` turns a late writer away.
-   */
-  async #whileClaimed<T>(current: PlayerVersion, now: Date, write: () => Promise<T>): Promise<T | undefined> {
-    const claim = { _id: `${current.incarnation.toHexString()}:${String(current.version + 1)}`, incarnation: current.incarnation, at: now };
-    if (!(await this.#claim(claim))) return undefined;
-    try {
-      return await write();
-    } finally {
-      await this.#claims.findOneAndDelete({ _id: claim._id }, this.#limit).catch(() => undefined);
-    }
-  }
-
-  async #claim(claim: WriteClaim): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await this.#claims.insertOne(claim);
-        return true;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-      const abandoned = await this.#claims.findOneAndDelete({ _id: claim._id, at: { $lt: new Date(claim.at.getTime() - abandonedClaimMs) } }, this.#limit);
-      if (abandoned === null) return false;
-    }
-    return false;
   }
 
   async #conflictOrMissing(current: PlayerVersion): Promise<'conflict' | 'missing'> {
@@ -264,53 +210,7 @@ export class PlayerRepository {
     return exists > 0 ? 'conflict' : 'missing';
   }
 
-  /**
-   * The first spelling of a title that a stored player used is the one shown in game statistics. Runs
-   * after the player write has landed, so a rejected write records nothing. Best effort: the write has
-   * happened, and a title missing here only shows in its normalised spelling until the next write.
-   */
-  async #rememberTitles(keys: readonly string[], games: readonly Game[]): Promise<void> {
-    const lastUse = new ObjectId();
-    const titleOf = new Map(games.map((game) => [normaliseKey(game.title), game.title.trim()] as const));
-    // A few titles per command: FerretDB 1.24 deadlocks on one update command of many upserts that find
-    // their documents (seen with 50 on its PostgreSQL backend, 101 on SQLite), and then answers nothing.
-    for (let start = 0; start < keys.length; start += titlesPerCommand) {
-      await this.#titles
-        .bulkWrite(
-          keys.slice(start, start + titlesPerCommand).map((key) => ({
-            updateOne: { filter: { _id: key }, update: { $setOnInsert: { title: titleOf.get(key) ?? key }, $set: { lastUse } }, upsert: true },
-          })),
-          { ordered: false },
-        )
-        // Two concurrent upserts of a new title: one inserts, the other may get E11000. Either way it exists.
-        .catch(() => undefined);
-    }
-  }
-
-  /**
-   * Drops the titles among `keys` that no player plays any more. A title is dropped only if no write
-   * recorded it since it was read here (same lastUse): a player who took it up meanwhile keeps it.
-   * Best effort, like #rememberTitles.
-   */
-  async #forgetTitlesUnlessPlayed(keys: readonly string[]): Promise<void> {
-    await Promise.all(
-      keys.map(async (key) => {
-        const title = await this.#titles.findOne({ _id: key }, this.#limit);
-        if (title === null) return;
-        const player = await this.#players.findOne({ gameKeys: key }, { projection: { _id: 1 }, ...this.#limit });
-        if (player === null) await this.#titles.findOneAndDelete({ _id: key, lastUse: title.lastUse }, this.#limit);
-      }),
-    ).catch(() => undefined);
-  }
 }
-
-export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
-
-const titlesPerCommand = 10;
-
-const gameKeysOf = (games: readonly Game[]): string[] => [...new Set(games.map((game) => normaliseKey(game.title)))];
 
 function newDocument(input: PlayerInput, now: Date): PlayerDocument {
   return { _id: normaliseKey(input.nick), incarnation: new ObjectId(), ...input, ...derivedFields(input), createdAt: now, updatedAt: now, version: 1 };
@@ -346,13 +246,6 @@ function searchFilter(criteria: SearchCriteria): Filter<PlayerDocument> {
   }
   if (criteria.afterNickKey !== undefined) filter._id = { $gt: criteria.afterNickKey };
   return filter;
-}
-
-/** Which player (by normalised nick and incarnation) at which version. */
-export interface PlayerVersion {
-  _id: string;
-  incarnation: ObjectId;
-  version: number;
 }
 
 interface ApiShapedDocument extends PlayerInput {

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
-import { DuplicateNickError, normaliseKey, type PlayerRepository, type StoredPlayer } from './repository.ts';
+import { normaliseKey } from './keys.ts';
+import { DuplicateNickError, type PlayerRepository, type StoredPlayer } from './repository.ts';
 import { maxGameStatsLimit, nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
 import { SharedResult } from './shared-result.ts';
 

@@ -1,0 +1,81 @@
+// Write claims (playerWrites) against the real server: a claim is taken over only once abandoned, which
+// a write bounded by a long operation timeout is not yet, and a writer whose claim was taken over never
+// releases its successor's.
+import test from 'ava';
+import { MongoClient, ObjectId } from 'mongodb';
+import { WriteClaims } from '../src/players/write-claims.ts';
+import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+
+let client: MongoClient;
+
+test.before(async () => {
+  client = new MongoClient(await databaseUri(uniqueDatabaseName('write_claims')));
+});
+
+test.after.always(async () => {
+  await client.db().dropDatabase();
+  await client.close();
+});
+
+const minute = 60_000;
+const newPlayer = () => ({ _id: 'claimed', incarnation: new ObjectId(), version: 1 });
+const storedClaims = (incarnation: ObjectId) => client.db().collection('playerWrites').find({ incarnation }).toArray();
+
+test('a writer whose claim was taken over releases nothing of its successor', async (t) => {
+  const claims = new WriteClaims(client.db(), 10_000);
+  const player = newPlayer();
+  const start = new Date();
+  let successorReleased: (() => void) | undefined;
+  let successorDone: Promise<string | undefined> | undefined;
+
+  const first = await claims.whileClaimed(player, new Date(start.getTime() - 10 * minute), async () => {
+    // The first writer stalls past the abandoned age; a second one takes the claim over and is mid-write
+    // when the first one finishes and releases.
+    const holding = new Promise<void>((resolve) => {
+      successorDone = claims.whileClaimed(player, start, async () => {
+        resolve();
+        await new Promise<void>((release) => { successorReleased = release; });
+        return 'second';
+      });
+    });
+    await holding;
+    return 'first';
+  });
+  t.is(first, 'first');
+  const left = await storedClaims(player.incarnation);
+  t.is(left.length, 1, 'the successor still holds the claim');
+  t.deepEqual(left[0]?.at, start);
+
+  // While it does, a third writer is turned away.
+  t.is(await claims.whileClaimed(player, start, () => Promise.resolve('third')), undefined);
+  successorReleased?.();
+  t.is(await successorDone, 'second');
+  t.deepEqual(await storedClaims(player.incarnation), []);
+});
+
+test('a claim is abandoned only after twice a long operation timeout', async (t) => {
+  const operationTimeoutMs = 10 * minute;
+  const claims = new WriteClaims(client.db(), operationTimeoutMs);
+  const player = newPlayer();
+  const start = Date.now();
+  let attempts: (string | undefined)[] = [];
+
+  await claims.whileClaimed(player, new Date(start), async () => {
+    // 5 minutes on is past the 30 s floor but within 2 x 10 minutes: the first writer may still be at it.
+    attempts.push(await claims.whileClaimed(player, new Date(start + 5 * minute), () => Promise.resolve('early')));
+    attempts.push(await claims.whileClaimed(player, new Date(start + 2 * operationTimeoutMs + minute), () => Promise.resolve('late')));
+    return 'first';
+  });
+  t.deepEqual(attempts, [undefined, 'late']);
+  t.deepEqual(await storedClaims(player.incarnation), []);
+  attempts = [];
+
+  // With a short timeout the 30 s floor holds: 20 s on is not abandoned, 31 s is.
+  const quick = new WriteClaims(client.db(), 1000);
+  await quick.whileClaimed(player, new Date(start), async () => {
+    attempts.push(await quick.whileClaimed(player, new Date(start + 20_000), () => Promise.resolve('early')));
+    attempts.push(await quick.whileClaimed(player, new Date(start + 31_000), () => Promise.resolve('late')));
+    return 'first';
+  });
+  t.deepEqual(attempts, [undefined, 'late']);
+});
