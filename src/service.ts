@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { createApp, type App } from './app.ts';
 import { PasswordHasher } from './auth/passwords.ts';
+import { AccountRepository } from './auth/repository.ts';
 import { AccountService } from './auth/service.ts';
 import { TokenIssuer } from './auth/tokens.ts';
 import type { Config, MongoSettings } from './config.ts';
@@ -12,9 +13,12 @@ import { ConnectionDrain } from './http/connections.ts';
 import type { ServiceInfo } from './http/routes/service.ts';
 import { attachLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
+import { LfgRepository } from './lfg/repository.ts';
 import { LfgService } from './lfg/service.ts';
+import { MatchRepository } from './matches/repository.ts';
 import { MatchService } from './matches/service.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { PlayerRepository } from './players/repository.ts';
 import { PlayerService } from './players/service.ts';
 
 export interface Service {
@@ -48,7 +52,12 @@ export interface ServiceOptions {
 export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, clock?: () => Date): Domain {
   const metrics = createMetrics();
   const database = openDatabase(mongo, metrics, logger);
-  const lfg = new LfgService(database.lfg, database.players, {
+  const limits = { operationTimeoutMs: mongo.operationTimeoutMs };
+  const playerRepository = new PlayerRepository(database.db, limits);
+  const accountRepository = new AccountRepository(database.db, limits);
+  const lfgRepository = new LfgRepository(database.db, limits);
+  database.prepare([playerRepository, accountRepository, lfgRepository]);
+  const lfg = new LfgService(lfgRepository, playerRepository, {
     ...(clock === undefined ? {} : { now: clock }),
     onCreated: () => {
       metrics.lfgPostsCreated.inc();
@@ -57,14 +66,14 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
       metrics.lfgJoins.inc({ outcome });
     },
   });
-  const players = new PlayerService(database.players, {
+  const players = new PlayerService(playerRepository, {
     onRegistered: () => {
       metrics.playersRegistered.inc();
     },
     onDeleted: (nick) => lfg.forgetPlayer(nick),
   });
   const { auth } = config;
-  const accounts = new AccountService(players, database.accounts, new PasswordHasher({ concurrency: auth.hashConcurrency, queueLimit: auth.hashQueueLimit }), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
+  const accounts = new AccountService(players, accountRepository, new PasswordHasher({ concurrency: auth.hashConcurrency, queueLimit: auth.hashQueueLimit }), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
     operatorToken: auth.operatorToken,
     loginLimit: auth.loginLimit,
     loginWindowSeconds: auth.loginWindowSeconds,
@@ -72,7 +81,7 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
       metrics.logins.inc({ outcome });
     },
   });
-  const matches = new MatchService(players, database.matches, { candidateLimit: config.matchCandidateLimit });
+  const matches = new MatchService(players, new MatchRepository(database.db, limits), { candidateLimit: config.matchCandidateLimit });
   return { metrics, database, players, accounts, matches, lfg };
 }
 

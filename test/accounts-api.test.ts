@@ -3,10 +3,11 @@
 // login throttling, the bounded hashing queue, contact privacy and its ETags, metrics, and a password
 // that never leaves the server.
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { decodeJwt, SignJWT } from 'jose';
-import { MongoClient } from 'mongodb';
-import { playerPageSchema, playerSchema } from '../src/players/schema.ts';
+import { MongoClient, type Db } from 'mongodb';
+import { PlayerRepository } from '../src/players/repository.ts';
+import { playerPageSchema, playerSchema, type PlayerInput } from '../src/players/schema.ts';
 import { startTestApp, testAuthSecret, type TestApp } from './helpers/app.ts';
 import { databaseUri } from './helpers/mongo.ts';
 import { parseExposition } from './helpers/prometheus.ts';
@@ -27,6 +28,16 @@ async function startApp(name: string, env: Record<string, string>): Promise<Test
   apps.push(app);
   return app;
 }
+
+/** The app's database, through a client of the test's own that closes when the test ends. */
+async function appDatabase(t: ExecutionContext, app: TestApp = api): Promise<Db> {
+  const client = new MongoClient(await databaseUri(app.databaseName));
+  t.teardown(() => client.close());
+  return client.db();
+}
+
+/** Writes players around the API, as an older version of the service or a failed cleanup would have. */
+const playerRepository = (db: Db) => new PlayerRepository(db, { operationTimeoutMs: 10_000 });
 
 test.before(async () => {
   api = await startApp('accounts_api', { OPERATOR_TOKEN: operatorToken });
@@ -163,7 +174,7 @@ test('a re-created nick does not honour tokens of the deleted player', async (t)
 
 test('a profile stored before accounts existed stays readable, cannot log in, and only the operator deletes it', async (t) => {
   const { password: _password, ...profile } = validPlayer('legacy_player', { contact: 'old#1' });
-  await api.database.players.insert(profile as Parameters<typeof api.database.players.insert>[0], new Date());
+  await playerRepository(await appDatabase(t)).insert(profile as PlayerInput, new Date());
   t.is((await call('GET', '/v1/players/legacy_player')).status, 200);
   t.is((await call('POST', '/v1/auth/token', { body: { nick: 'legacy_player', password: testPassword } })).status, 401);
   t.is((await call('DELETE', '/v1/players/legacy_player')).status, 401);
@@ -301,14 +312,14 @@ test('passwords and tokens outliving their profile (a failed cleanup) never work
   const { auth: oldToken } = await signUp(api.url, 'Outlived', { contact: 'old#1' });
   await signUp(api.url, 'outlived_friend', { contact: 'friend#1' });
   // The profile goes, its password stays: as if removing the credentials had failed after the delete.
-  const stored = await api.database.players.findByNick('outlived');
+  const db = await appDatabase(t);
+  const players = playerRepository(db);
+  const stored = await players.findByNick('outlived');
   if (stored === undefined) throw new Error('not stored');
-  t.is(await api.database.players.delete(stored, new Date()), 'deleted');
+  t.is(await players.delete(stored, new Date()), 'deleted');
   t.is((await call('GET', '/v1/players/outlived_friend', { headers: oldToken })).status, 401, 'no reading contacts with it');
   // The leftover looks newer than the new profile, as when the pod that wrote it had a clock ahead.
-  const client = new MongoClient(await databaseUri(api.databaseName));
-  t.teardown(() => client.close());
-  await client.db().collection('credentials').updateMany({ nick: 'outlived' }, { $set: { at: new Date(Date.now() + 3_600_000) } });
+  await db.collection('credentials').updateMany({ nick: 'outlived' }, { $set: { at: new Date(Date.now() + 3_600_000) } });
   const newOwnerPassword = 'the new owner passphrase';
   const created = await call('POST', '/v1/players', { body: validPlayer('outlived', { password: newOwnerPassword }) });
   t.is(created.status, 201, created.text);
@@ -352,10 +363,8 @@ test('sign-up answers its creator with the whole profile, contact included', asy
 
 test('account queries carry MONGODB_OPERATION_TIMEOUT_MS: a login whose attempts take long to count gets 503', async (t) => {
   const app = await startApp('accounts_slow_query', { MONGODB_OPERATION_TIMEOUT_MS: '1', LOGIN_THROTTLE_LIMIT: '1000' });
-  const client = new MongoClient(await databaseUri(app.databaseName));
-  t.teardown(() => client.close());
   // Enough recent attempts that counting them takes far longer than 1 ms.
-  const attempts = client.db().collection('loginAttempts');
+  const attempts = (await appDatabase(t, app)).collection('loginAttempts');
   const now = Date.now();
   for (let batch = 0; batch < 10; batch++) {
     await attempts.insertMany(Array.from({ length: 1000 }, (_, index) => ({ nick: 'slow_nick', at: new Date(now - batch * 1000 - index) })));

@@ -1,23 +1,25 @@
-// Owns the MongoDB client for the process: repository access, readiness, and a connect-and-create-indexes
+// Owns the MongoDB client for the process: the database handle, readiness, and a connect-and-create-indexes
 // loop that keeps retrying in the background, so the service starts (and answers /healthz) while MongoDB
-// is down and turns ready when it comes up, without a restart.
+// is down and turns ready when it comes up, without a restart. Which indexes exist is the business of
+// the repositories built on the handle (service.ts builds them); they are handed back here as preparers.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config.ts';
 import { failureLog } from '../failure-log.ts';
-import { LfgRepository } from '../lfg/repository.ts';
 import type { Logger } from '../logger.ts';
-import { AccountRepository } from '../auth/repository.ts';
-import { MatchRepository } from '../matches/repository.ts';
 import type { Metrics } from '../metrics.ts';
-import { PlayerRepository } from '../players/repository.ts';
 import { createMongoClient, ping } from './mongo.ts';
 
+/** Creates, idempotently, the indexes its collections rely on. */
+export interface IndexPreparer {
+  ensureIndexes(): Promise<void>;
+}
+
 export interface Database {
-  readonly players: PlayerRepository;
-  readonly accounts: AccountRepository;
-  readonly matches: MatchRepository;
-  readonly lfg: LfgRepository;
+  /** The configured database; usable at once, its operations wait for a connection. */
+  readonly db: Db;
+  /** Starts the connect-and-create-indexes loop over these preparers; call once, with every preparer. */
+  prepare(preparers: readonly IndexPreparer[]): void;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
   /** Stops the index retries and closes the client; call after the HTTP server has drained. */
@@ -28,25 +30,17 @@ const maxRetryDelayMs = 5000;
 
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
-  const db = client.db(settings.database);
-  const limits = { operationTimeoutMs: settings.operationTimeoutMs };
-  const players = new PlayerRepository(db, limits);
-  const accounts = new AccountRepository(db, limits);
-  const matches = new MatchRepository(db, limits);
-  const lfg = new LfgRepository(db, limits);
   const stopping = new AbortController();
   let indexesReady = false;
   logger.info({ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB');
 
-  void prepare(client, [players, accounts, lfg], logger, stopping.signal).then((done) => {
-    indexesReady = done;
-  });
-
   return {
-    players,
-    accounts,
-    matches,
-    lfg,
+    db: client.db(settings.database),
+    prepare(preparers) {
+      void prepare(client, preparers, logger, stopping.signal).then((done) => {
+        indexesReady = done;
+      });
+    },
     async readiness() {
       if (!indexesReady) throw new Error('indexes are not created yet');
       await ping(client, settings.operationTimeoutMs);
@@ -58,14 +52,14 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   };
 }
 
-async function prepare(client: MongoClient, repositories: readonly { ensureIndexes(): Promise<void> }[], logger: Logger, signal: AbortSignal): Promise<boolean> {
+async function prepare(client: MongoClient, preparers: readonly IndexPreparer[], logger: Logger, signal: AbortSignal): Promise<boolean> {
   const failures = failureLog(logger, 'MongoDB not usable yet; retrying');
   for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       // Explicitly: after a failed first connection the driver's implicit connect leaves the client
       // closed for good ("Topology is closed"), while connect() tries again.
       await client.connect();
-      for (const repository of repositories) await repository.ensureIndexes();
+      for (const preparer of preparers) await preparer.ensureIndexes();
       logger.info('MongoDB connected; indexes ready');
       return true;
     } catch (error) {
