@@ -68,18 +68,11 @@ export const playerReplaceSchema = playerInputSchema.partial({ nick: true }).met
  * PATCH body (RFC 7396 JSON merge patch): any subset of the fields; null removes an optional field.
  * The merged result is validated again against the full schema.
  */
-export const playerPatchSchema = z
-  .strictObject({
-    nick: nickSchema.optional(),
-    firstName: text(100).optional(),
-    lastName: text(100).optional(),
-    age: z.int().min(13).max(120).optional(),
-    platforms: platformsSchema.optional(),
-    games: gamesSchema.optional(),
-    region: regionSchema.optional(),
-    languages: languagesSchema.optional(),
-    bio: z.string().max(500).nullable().optional(),
-    contact: text(100).nullable().optional(),
+export const playerPatchSchema = playerInputSchema
+  .partial()
+  .extend({
+    bio: playerInputSchema.shape.bio.unwrap().nullable().optional(),
+    contact: playerInputSchema.shape.contact.unwrap().nullable().optional(),
   })
   .meta({ id: 'PlayerPatch' });
 
