@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { passwordChangeSchema, tokenRequestSchema, tokenResponseSchema } from '../../auth/schema.ts';
 import type { AccountService } from '../../auth/service.ts';
 import { nickSchema } from '../../players/schema.ts';
+import { hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { hashingUnavailable, problem, writeProblems } from './players.ts';
 
-const json = ['application/json'];
 const bodyProblems = {
   ...writeProblems,
   429: { ...problem('Too many failed logins for this nick; wait Retry-After seconds'), headers: ['Retry-After'] },
@@ -21,7 +20,7 @@ export function accountRoutes(accounts: AccountService): RouteSpec[] {
       operationId: 'createToken',
       summary: 'Log in: a bearer token for a nick and its password',
       tag: 'auth',
-      body: { schema: tokenRequestSchema, contentTypes: json },
+      body: { schema: tokenRequestSchema, contentTypes: jsonBody },
       responses: {
         200: { description: 'A signed token (JWT) for Authorization: Bearer', schema: tokenResponseSchema },
         ...bodyProblems,
@@ -41,7 +40,7 @@ export function accountRoutes(accounts: AccountService): RouteSpec[] {
       summary: 'Change the password; every token issued before stops working',
       tag: 'auth',
       access: { owner: 'nick' },
-      body: { schema: passwordChangeSchema, contentTypes: json },
+      body: { schema: passwordChangeSchema, contentTypes: jsonBody },
       responses: {
         204: { description: 'Changed; log in again for a new token' },
         ...bodyProblems,

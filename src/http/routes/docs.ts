@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { notFound } from '../../errors.ts';
-import { problemSchema } from '../problem.ts';
+import { problem } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
 
 /**
@@ -88,7 +88,7 @@ export function docsRoutes(): RouteSpec[] {
       params: z.strictObject({ asset: z.string().meta({ description: `One of ${Object.keys(assets).join(', ')}` }) }),
       responses: {
         200: { description: 'The file', schema: z.string(), contentType: '*/*' },
-        404: { description: 'No such file', schema: problemSchema, contentType: 'application/problem+json' },
+        404: problem('No such file'),
       },
       handle: async (ctx, { params: { asset } }) => {
         const found = Object.hasOwn(assets, asset) ? assets[asset] : undefined;

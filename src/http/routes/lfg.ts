@@ -4,10 +4,9 @@ import type { Context } from 'koa';
 import { lfgInputSchema, lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
 import type { LfgService } from '../../lfg/service.ts';
 import { caller } from '../authentication.ts';
+import { commonProblems, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { commonProblems, problem, writeProblems } from './players.ts';
 
-const json = ['application/json'];
 const player = { player: true } as const;
 /** Posts change with every join and show contacts by caller: no response is worth storing. */
 const postResponse = (description: string) => ({ description, schema: lfgPostSchema, headers: ['Cache-Control'] });
@@ -22,7 +21,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       summary: 'Publish a looking-for-group post, owned by the caller',
       tag: 'lfg',
       access: player,
-      body: { schema: lfgInputSchema, contentTypes: json },
+      body: { schema: lfgInputSchema, contentTypes: jsonBody },
       responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems },
       handle: async (ctx, { body }) => {
         const post = await service.create(callerNick(ctx), body);

@@ -1,8 +1,9 @@
 // /v1/players/{nick}/matches: other players ranked for one player, best first.
 import type { MatchService } from '../../matches/service.ts';
 import { matchPageSchema, matchQuerySchema } from '../../matches/schema.ts';
+import { commonProblems, problem } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { commonProblems, nickParams, problem, visibleTo } from './players.ts';
+import { nickParams, visibleTo } from './players.ts';
 
 export function matchRoutes(service: MatchService): RouteSpec[] {
   return [

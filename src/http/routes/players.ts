@@ -17,28 +17,15 @@ import {
 } from '../../players/schema.ts';
 import type { PlayerService, Precondition } from '../../players/service.ts';
 import { caller } from '../authentication.ts';
-import { problemSchema } from '../problem.ts';
+import { commonProblems, hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
 
-const json = ['application/json'];
 export const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
 
-export const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 const versionHeaders = ['ETag', 'Cache-Control'];
 const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: versionHeaders });
 
-export const commonProblems = {
-  400: problem('Invalid input; `errors` lists each offending field'),
-  503: problem('MongoDB is unreachable; retry later'),
-} as const;
-export const writeProblems = {
-  ...commonProblems,
-  413: problem('Body larger than the configured limit'),
-  415: problem('Body is not JSON'),
-} as const;
-/** Routes that hash a password: the hashing queue can be full too (src/auth/passwords.ts). */
-export const hashingUnavailable = { ...problem('MongoDB is unreachable, or too many password checks are waiting; retry after Retry-After seconds'), headers: ['Retry-After'] };
 const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
 
@@ -52,7 +39,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       operationId: 'createPlayer',
       summary: 'Publish a player profile; its password makes the caller its owner (POST /v1/auth/token)',
       tag: 'players',
-      body: { schema: signUpSchema, contentTypes: json },
+      body: { schema: signUpSchema, contentTypes: jsonBody },
       responses: { 201: { ...playerResponse('Created'), headers: [...versionHeaders, 'Location'] }, ...writeProblems, 409: problem('The nick is taken'), 503: hashingUnavailable },
       handle: async (ctx, { body }) => {
         const stored = await accounts.signUp(body);
@@ -110,7 +97,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       tag: 'players',
       access: owner,
       headers: [ifMatchHeader],
-      body: { schema: playerReplaceSchema, contentTypes: json },
+      body: { schema: playerReplaceSchema, contentTypes: jsonBody },
       responses: {
         200: playerResponse('Replaced'),
         ...writeProblems,
