@@ -1,7 +1,7 @@
 // Builds the OpenAPI 3.1 document from the route table and the zod schemas that validate requests.
 import { z } from 'zod';
 import type { Access } from './auth/caller.ts';
-import { problemSchema } from './http/problem.ts';
+import { problem } from './http/responses.ts';
 import { openApiPath, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
 /** Served by terminus in front of Koa (lifecycle.ts), so they are not in the route table. */
@@ -39,7 +39,7 @@ function schemaParameters(schema: z.ZodType, location: 'path' | 'query'): unknow
 }
 
 const bearerScheme = 'bearerAuth';
-const authProblem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json', headers: ['WWW-Authenticate'] });
+const authProblem = (description: string): ResponseSpec => ({ ...problem(description), headers: ['WWW-Authenticate'] });
 
 /** What a route's `access` means for its clients: the security requirement and the answers it adds. */
 function accessDocumentation(access: Access | undefined): { security?: unknown[]; responses: Record<number, ResponseSpec> } {
