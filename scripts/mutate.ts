@@ -34,7 +34,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'any If-None-Match answers 304',
     file: 'src/http/routes/players.ts',
-    search: "if (matchesAny(ctx.get('If-None-Match'), stored.revision)) {",
+    search: "if (matchesAny(ctx.get('If-None-Match'), representationTag(stored.revision, view))) {",
     replace: "if (ctx.get('If-None-Match') !== '') {",
     tests: ['test/preconditions.test.ts', 'test/players-api.test.ts'],
   },
@@ -62,7 +62,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: '/v1/games limit not capped at 100',
     file: 'src/players/schema.ts',
-    search: 'limit: wholeNumber(1, 100).default(50)',
+    search: 'limit: wholeNumber(1, maxGameStatsLimit).default(50)',
     replace: 'limit: wholeNumber(1, 1000).default(50)',
     tests: ['test/paging.test.ts'],
   },
@@ -134,16 +134,16 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'contact details shown to anonymous readers',
     file: 'src/http/routes/players.ts',
-    search: "if (caller(ctx).kind !== 'anonymous') return player;",
-    replace: 'return player;',
+    search: "return caller(ctx).kind === 'anonymous' ? 'public' : 'full';",
+    replace: "return 'full';",
     tests: ['test/accounts-api.test.ts'],
     match: ['contact is shown*'],
   },
   {
     bug: 'a password change leaves older tokens valid',
     file: 'src/auth/service.ts',
-    search: 'if (credential?.id !== claims.credential)',
-    replace: 'if (credential === undefined)',
+    search: 'if (credential?.id !== claims.credential || credential.incarnation.toHexString() !== claims.incarnation) {',
+    replace: 'if (credential?.incarnation.toHexString() !== claims.incarnation) {',
     tests: ['test/accounts-api.test.ts'],
     match: ['a password change retires*'],
   },
