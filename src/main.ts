@@ -1,7 +1,8 @@
 // The one entry point: config → logger → (embedded MongoDB) → service → listen.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, requiredAuthSecret } from './config.ts';
+import { loadConfig, requiredAuthSecret } from './config.ts';
+import { ConfigError } from './config/error.ts';
 import { configuredOrEmbeddedMongo } from './db/embedded.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createService } from './service.ts';

@@ -11,3 +11,6 @@ export const wholeNumber = (min: number, max: number) =>
     .regex(/^\d{1,15}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.int().min(min).max(max));
+
+/** A setting that is either absent or holds some non-blank text (trimmed). */
+export const optionalText = z.string().trim().min(1).optional();

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
-import { ConfigError, loadConfig, redactUri } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/config/error.ts';
+import { redactUri } from '../src/config/mongo.ts';
 import { createMongoClient } from '../src/db/mongo.ts';
 import { createMetrics } from '../src/metrics.ts';
 

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { MongoClient } from 'mongodb';
-import { ConfigError, loadConfig, redactUri, requiredAuthSecret } from '../src/config.ts';
+import { loadConfig, requiredAuthSecret } from '../src/config.ts';
+import { ConfigError } from '../src/config/error.ts';
+import { redactUri } from '../src/config/mongo.ts';
 import { createMongoClient } from '../src/db/mongo.ts';
 import { createMetrics } from '../src/metrics.ts';
 

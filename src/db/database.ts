@@ -4,7 +4,7 @@
 // the repositories built on the handle (service.ts builds them); they are handed back here as preparers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, MongoClient } from 'mongodb';
-import { redactUri, type MongoSettings } from '../config.ts';
+import { redactUri, type MongoSettings } from '../config/mongo.ts';
 import { failureLog } from '../failure-log.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';

@@ -1,7 +1,9 @@
 // Development convenience: with no MongoDB configured, start a real mongod through mongodb-memory-server
 // (downloaded once, data kept under .data/mongodb). It is a dev dependency, absent from the image.
 import { mkdir } from 'node:fs/promises';
-import { ConfigError, loadConfig, type Config, type MongoSettings } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { ConfigError } from '../config/error.ts';
+import type { MongoSettings } from '../config/mongo.ts';
 import type { Logger } from '../logger.ts';
 
 export interface EmbeddedMongo {

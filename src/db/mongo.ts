@@ -1,6 +1,6 @@
 // The MongoDB client: options from config, and the driver's monitoring events turned into metrics.
 import { MongoClient, type MongoClientOptions } from 'mongodb';
-import type { MongoSettings } from '../config.ts';
+import type { MongoSettings } from '../config/mongo.ts';
 import type { Metrics } from '../metrics.ts';
 
 export function createMongoClient(settings: MongoSettings, metrics: Metrics): MongoClient {
