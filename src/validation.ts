@@ -1,4 +1,4 @@
-// Small schema pieces shared by the configuration and the API's query strings.
+// Small schema pieces shared by the configuration and the API's requests.
 import { z } from 'zod';
 
 /**
@@ -14,3 +14,6 @@ export const wholeNumber = (min: number, max: number) =>
 
 /** A setting that is either absent or holds some non-blank text (trimmed). */
 export const optionalText = z.string().trim().min(1).optional();
+
+/** What a bearer token may consist of: RFC 6750 §2.1's b64token (the operator token is checked at startup). */
+export const bearerTokenPattern = /^[A-Za-z0-9\-._~+/]+=*$/;

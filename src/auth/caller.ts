@@ -16,6 +16,3 @@ export type Caller =
 export type Access = 'optional' | { readonly owner: string; readonly operator?: boolean } | { readonly player: true; readonly operator?: boolean };
 
 export const anonymous: Caller = { kind: 'anonymous' };
-
-/** What a bearer token may consist of: RFC 6750 §2.1's b64token. */
-export const bearerTokenPattern = /^[A-Za-z0-9\-._~+/]+=*$/;

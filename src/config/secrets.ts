@@ -1,6 +1,6 @@
 // Secrets given inline (NAME) or as a mounted file (NAME_FILE), and the rules every secret must meet.
 import { readFileSync } from 'node:fs';
-import { bearerTokenPattern } from '../auth/caller.ts';
+import { bearerTokenPattern } from '../validation.ts';
 import { ConfigError } from './error.ts';
 
 /** Secrets shorter than this are guessable or typos; 32 bytes is HS256's key size. */

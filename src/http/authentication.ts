@@ -1,10 +1,11 @@
 // Who is calling: reads the bearer token of routes that declare an `access` (route.ts), and enforces it.
 // Routes never check ownership themselves; they declare it, and the OpenAPI document says the same.
 import type { Context, Next } from 'koa';
-import { anonymous, bearerTokenPattern, type Access, type Caller } from '../auth/caller.ts';
+import { anonymous, type Access, type Caller } from '../auth/caller.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
+import { bearerTokenPattern } from '../validation.ts';
 
 export type Authenticate = (token: string) => Promise<Caller>;
 
