@@ -4,8 +4,8 @@
 export const securityHeaders: Readonly<Record<string, string>> = { 'X-Content-Type-Options': 'nosniff' };
 
 export function securityHeadersMiddleware() {
-  return async function securityHeadersOnEveryResponse(ctx: { set(headers: Record<string, string>): void }, next: () => Promise<unknown>): Promise<void> {
-    ctx.set({ ...securityHeaders });
+  return async function securityHeadersOnEveryResponse(ctx: { set(headers: Readonly<Record<string, string>>): void }, next: () => Promise<unknown>): Promise<void> {
+    ctx.set(securityHeaders);
     await next();
   };
 }
