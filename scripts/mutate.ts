@@ -75,16 +75,16 @@ const mutations: readonly Mutation[] = [
   },
   {
     bug: 'every HTTP duration recorded as 0',
-    file: 'src/http/metrics-middleware.ts',
-    search: 'stopTimer({ method: ctx.method, route: routeOf(ctx), status: String(ctx.status) });',
-    replace: 'metrics.httpRequestDuration.observe({ method: ctx.method, route: routeOf(ctx), status: String(ctx.status) }, 0);',
+    file: 'src/http/envelope.ts',
+    search: 'recordRequest(metrics, ctx, durationSeconds);',
+    replace: 'recordRequest(metrics, ctx, 0);',
     tests: ['test/metrics.test.ts'],
   },
   {
     bug: 'HTTP durations recorded in milliseconds',
-    file: 'src/http/metrics-middleware.ts',
-    search: 'const stopTimer = metrics.httpRequestDuration.startTimer();',
-    replace: 'const started = Date.now();\n    const stopTimer = (labels: Record<string, string>) => metrics.httpRequestDuration.observe(labels, Date.now() - started);',
+    file: 'src/http/envelope.ts',
+    search: 'const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;',
+    replace: 'const durationSeconds = Number(process.hrtime.bigint() - started) / 1e6;',
     tests: ['test/metrics.test.ts'],
   },
   {
@@ -102,10 +102,10 @@ const mutations: readonly Mutation[] = [
     tests: ['test/players-api.test.ts'],
   },
   {
-    bug: 'errors rendered outside the HTTP metrics, so 4xx like 413 are counted under the wrong status',
-    file: 'src/app.ts',
-    search: '.use(httpMetrics(deps.metrics))\n    .use(problemMiddleware())',
-    replace: '.use(problemMiddleware())\n    .use(httpMetrics(deps.metrics))',
+    bug: 'requests answered with a problem (413, 400...) are missing from the HTTP metrics',
+    file: 'src/http/envelope.ts',
+    search: 'recordRequest(metrics, ctx, durationSeconds);',
+    replace: 'if (ctx.status < 400) recordRequest(metrics, ctx, durationSeconds);',
     tests: ['test/bad-input.test.ts'],
   },
   {

@@ -6,10 +6,7 @@ import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { AccountService } from './auth/service.ts';
 import { identifyCaller } from './http/authentication.ts';
-import { closeIfBodyUnread } from './http/connections.ts';
-import { problemMiddleware } from './http/problem.ts';
-import { requestContext } from './http/request-context.ts';
-import { httpMetrics } from './http/metrics-middleware.ts';
+import { requestEnvelope } from './http/envelope.ts';
 import { registerRoutes, type RouteSpec } from './http/route.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { docsRoutes } from './http/routes/docs.ts';
@@ -17,7 +14,6 @@ import { lfgRoutes } from './http/routes/lfg.ts';
 import { matchRoutes } from './http/routes/matches.ts';
 import { playerRoutes } from './http/routes/players.ts';
 import { serviceRoutes, type ServiceInfo } from './http/routes/service.ts';
-import { securityHeadersMiddleware } from './http/security-headers.ts';
 import type { Logger } from './logger.ts';
 import type { LfgService } from './lfg/service.ts';
 import type { MatchService } from './matches/service.ts';
@@ -67,21 +63,11 @@ export function createApp(deps: AppDependencies): App {
   );
 
   const koa = new Koa();
-  // Errors are rendered and logged by problemMiddleware; Koa's default handler would print stacks to stderr.
+  // Errors are rendered and logged by the envelope; Koa's default handler would print stacks to stderr.
   koa.silent = true;
   koa
-    .use(securityHeadersMiddleware())
-    .use(closeIfBodyUnread)
-    .use(requestContext(deps.logger))
-    .use(httpMetrics(deps.metrics))
-    .use(problemMiddleware())
+    .use(requestEnvelope(deps.logger, deps.metrics))
     .use(router.routes())
     .use(router.allowedMethods());
-  const callback = koa.callback();
-  return {
-    router,
-    handle: async (request, response) => {
-      await callback(request, response);
-    },
-  };
+  return { router, handle: koa.callback() };
 }

@@ -6,7 +6,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** RED metrics per route template; seconds, as Prometheus expects. */
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly httpRequestsInFlight: Gauge;
+  /** Requests being served now: counted per request as a plain number, read by a gauge when scraped. */
+  readonly httpRequestsInFlight: { count: number };
   readonly mongoCommandDuration: Histogram<'command'>;
   readonly mongoCommandFailures: Counter<'command'>;
   /** Pool usage from the driver's monitoring events: state is "checked_out" or "total". */
@@ -23,6 +24,15 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const httpRequestsInFlight = { count: 0 };
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served now',
+    registers,
+    collect() {
+      this.set(httpRequestsInFlight.count);
+    },
+  });
   return {
     registry,
     httpRequestDuration: new Histogram({
@@ -32,11 +42,7 @@ export function createMetrics(): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    httpRequestsInFlight: new Gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests being served now',
-      registers,
-    }),
+    httpRequestsInFlight,
     mongoCommandDuration: new Histogram({
       name: 'mongodb_command_duration_seconds',
       help: 'MongoDB command duration by command name (successful and failed)',

@@ -7,10 +7,10 @@ import Router from '@koa/router';
 import test from 'ava';
 import Koa from 'koa';
 import { z } from 'zod';
-import { problemMiddleware } from '../src/http/problem.ts';
-import { requestContext } from '../src/http/request-context.ts';
+import { requestEnvelope } from '../src/http/envelope.ts';
 import { defineRoute, registerRoutes } from '../src/http/route.ts';
 import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { send, type ProblemBody } from './helpers/players.ts';
 
 test('a refinement that throws answers 400 problem+json pointing at the input, and is logged as a warning', async (t) => {
@@ -21,7 +21,7 @@ test('a refinement that throws answers 400 problem+json pointing at the input, a
   registerRoutes(router, [defineRoute({ method: 'get', path: '/check', operationId: 'check', summary: 'check', tag: 'test', query: throwing, responses: {}, handle: (ctx) => { ctx.body = {}; } })], (_ctx, next) => next(), (_ctx, next) => next());
   const koa = new Koa();
   koa.silent = true;
-  koa.use(requestContext(createLogger('info', sink))).use(problemMiddleware()).use(router.routes());
+  koa.use(requestEnvelope(createLogger('info', sink), createMetrics())).use(router.routes());
   const callback = koa.callback();
   const server = createServer((request, response) => { void callback(request, response); }).listen(0, '127.0.0.1');
   t.teardown(() => { server.close(); });

@@ -5,14 +5,13 @@
 //   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 
 /** How long a closing connection keeps discarding what the client still sends. */
 const lingerMs = 2000;
 
-/** Koa middleware: a request whose body was not read to the end closes its connection after the response. */
-export async function closeIfBodyUnread(ctx: Context, next: Next): Promise<void> {
-  await next();
+/** A request whose body was not read to the end closes its connection after the response. */
+export function closeIfBodyUnread(ctx: Context): void {
   if (!ctx.req.complete) ctx.set('Connection', 'close');
 }
 
@@ -35,18 +34,22 @@ export class ConnectionDrain {
       }
       if (this.#draining) response.setHeader('Connection', 'close');
       this.#pending.add(response);
-      response.once('finish', () => {
-        this.#pending.delete(response);
-        // A client still sending its body would get a reset that can discard the response it has not read.
-        if (!request.complete) this.#linger(request);
-      });
-      response.once('close', () => this.#pending.delete(response));
       this.#handlers += 1;
-      void handle(request, response).finally(() => {
-        this.#handlers -= 1;
-        if (this.#handlers === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
-      });
+      void handle(request, response).then(() => { this.#handled(request, response); });
     };
+  }
+
+  // Listeners are added only when needed, not per request: by the time the app is done, Koa has written
+  // the whole response (no route streams its body), so only an unread request body needs to wait.
+  #handled(request: IncomingMessage, response: ServerResponse): void {
+    this.#pending.delete(response);
+    // A client still sending its body would get a reset that can discard the response it has not read.
+    if (!request.complete) {
+      if (response.writableFinished) this.#linger(request);
+      else response.once('finish', () => { if (!request.complete) this.#linger(request); });
+    }
+    this.#handlers -= 1;
+    if (this.#handlers === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
   }
 
   /** From now on every response, including those of requests in flight, asks the client to close. */

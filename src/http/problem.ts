@@ -1,6 +1,6 @@
-// Top-of-chain error handling: every failure leaves as RFC 9457 application/problem+json, with a
-// message a client can act on and never a stack trace. 5xx are logged with the request id.
-import type { Context, Next } from 'koa';
+// Every failure leaves as RFC 9457 application/problem+json, with a message a client can act on and never
+// a stack trace; 5xx are logged with the request id. The request envelope (envelope.ts) calls these.
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError, maxReportedErrors } from '../errors.ts';
@@ -24,33 +24,30 @@ export const problemSchema = z
 
 type Problem = z.infer<typeof problemSchema>;
 
-export function problemMiddleware() {
-  return async function problem(ctx: Context, next: Next): Promise<void> {
-    try {
-      await next();
-      if (ctx.body === undefined || ctx.body === null) {
-        if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
-        if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
-        if (ctx.status === 501) throw new AppError(501, { detail: `${ctx.method} is not a method this API knows.` });
-      }
-    } catch (error) {
-      const appError = toAppError(error);
-      // Server-side failures (500, 503) are logged with their cause; our own 501 is the client's doing.
-      if (appError.status >= 500 && !(error instanceof AppError)) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
-      render(ctx, appError);
-    }
-  };
+/** Koa leaves a request no route answered with an empty 404, 405 or 501: say why, as a problem. */
+export function throwIfUnanswered(ctx: Context): void {
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
+  if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
+  if (ctx.status === 501) throw new AppError(501, { detail: `${ctx.method} is not a method this API knows.` });
+}
+
+/** Answers with the problem an error stands for; server-side failures (500, 503) are logged with their cause. */
+export function renderProblem(ctx: Context, error: unknown): void {
+  const appError = toAppError(error);
+  // Our own 501 is the client's doing; database 503s and anything unexpected are ours.
+  if (appError.status >= 500 && !(error instanceof AppError)) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
+  render(ctx, appError);
 }
 
 function render(ctx: Context, error: AppError): void {
-  const state = ctx.state as Partial<RequestState>;
   const body: Problem = {
     type: 'about:blank',
     title: error.title,
     status: error.status,
     detail: error.detail,
     instance: ctx.path,
-    ...(state.requestId === undefined ? {} : { requestId: state.requestId }),
+    requestId: (ctx.state as RequestState).requestId,
     ...(error.errors === undefined ? {} : { errors: [...error.errors] }),
   };
   ctx.status = error.status;

@@ -1,38 +1,46 @@
-// Gives every request an id (the caller's X-Request-Id when it is sane, else a new one), echoes it, and
-// writes exactly one log line per request with method, route template, status and duration.
+// Every request gets an id (the caller's X-Request-Id when it is sane, else a new one), echoed back, and
+// exactly one log line with method, route template, status and duration.
 import { randomUUID } from 'node:crypto';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { Logger } from '../logger.ts';
-
-/** What requestContext puts on ctx.state for the rest of the chain. */
-export interface RequestState {
-  log: Logger;
-  requestId: string;
-}
 
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestContext(logger: Logger) {
-  return async function withRequestContext(ctx: Context, next: Next): Promise<void> {
-    const started = process.hrtime.bigint();
-    const offered = ctx.get('X-Request-Id');
-    const requestId = acceptableRequestId.test(offered) ? offered : randomUUID();
-    const state = ctx.state as RequestState;
-    state.requestId = requestId;
-    // Made on first use: most requests never log through it, and a pino child per request is not free.
-    let log: Logger | undefined;
-    Object.defineProperty(state, 'log', { get: () => (log ??= logger.child({ requestId })), enumerable: true });
-    ctx.set('X-Request-Id', requestId);
-    try {
-      await next();
-    } finally {
-      // Gathered only when the line will be written (not under LOG_LEVEL=warn and above).
-      if (logger.isLevelEnabled('info')) {
-        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.info({ requestId, method: ctx.method, route: routeOf(ctx), path: ctx.path, status: ctx.status, durationMs }, 'request');
-      }
-    }
-  };
+/** ctx.state of every request: its id, and a logger that puts the id on every line. */
+export interface RequestState {
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+class LazyRequestState implements RequestState {
+  readonly requestId: string;
+  readonly #logger: Logger;
+  #log: Logger | undefined;
+
+  constructor(requestId: string, logger: Logger) {
+    this.requestId = requestId;
+    this.#logger = logger;
+  }
+
+  /** Made on first use: most requests never log through it, and a pino child per request is not free. */
+  get log(): Logger {
+    return (this.#log ??= this.#logger.child({ requestId: this.requestId }));
+  }
+}
+
+/** Puts a RequestState on ctx.state and echoes its id. */
+export function startRequestContext(ctx: Context, logger: Logger): RequestState {
+  const offered = ctx.get('X-Request-Id');
+  const state = new LazyRequestState(acceptableRequestId.test(offered) ? offered : randomUUID(), logger);
+  ctx.state = state;
+  ctx.set('X-Request-Id', state.requestId);
+  return state;
+}
+
+export function logRequest(logger: Logger, ctx: Context, requestId: string, durationSeconds: number): void {
+  // Gathered only when the line will be written (not under LOG_LEVEL=warn and above).
+  if (!logger.isLevelEnabled('info')) return;
+  logger.info({ requestId, method: ctx.method, route: routeOf(ctx), path: ctx.path, status: ctx.status, durationMs: durationSeconds * 1000 }, 'request');
 }
 
 /** The matched route template, never the raw path, so labels and log fields stay bounded. */

@@ -2,10 +2,3 @@
 
 /** Browsers must take the declared Content-Type as it is, never guess another (e.g. render JSON as HTML). */
 export const securityHeaders: Readonly<Record<string, string>> = { 'X-Content-Type-Options': 'nosniff' };
-
-export function securityHeadersMiddleware() {
-  return async function securityHeadersOnEveryResponse(ctx: { set(headers: Readonly<Record<string, string>>): void }, next: () => Promise<unknown>): Promise<void> {
-    ctx.set(securityHeaders);
-    await next();
-  };
-}
