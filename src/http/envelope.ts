@@ -11,11 +11,14 @@ import { renderProblem, throwIfUnanswered } from './problem.ts';
 import { logRequest, startRequestContext } from './request-context.ts';
 import { securityHeaders } from './security-headers.ts';
 
+const securityHeaderMap = new Map(Object.entries(securityHeaders));
+
 export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
   const inFlight = metrics.httpRequestsInFlight;
   return async function envelope(ctx, next) {
     const started = process.hrtime.bigint();
-    ctx.set(securityHeaders);
+    // Straight on the Node response (nothing is sent yet): Koa's ctx.set allocates on every call.
+    ctx.res.setHeaders(securityHeaderMap);
     const { requestId } = startRequestContext(ctx, logger);
     inFlight.count += 1;
     try {

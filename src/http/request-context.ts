@@ -30,10 +30,10 @@ class LazyRequestState implements RequestState {
 
 /** Puts a RequestState on ctx.state and echoes its id. */
 export function startRequestContext(ctx: Context, logger: Logger): RequestState {
-  const offered = ctx.get('X-Request-Id');
-  const state = new LazyRequestState(acceptableRequestId.test(offered) ? offered : randomUUID(), logger);
+  const offered = ctx.req.headers['x-request-id'];
+  const state = new LazyRequestState(typeof offered === 'string' && acceptableRequestId.test(offered) ? offered : randomUUID(), logger);
   ctx.state = state;
-  ctx.set('X-Request-Id', state.requestId);
+  ctx.res.setHeader('X-Request-Id', state.requestId);
   return state;
 }
 
