@@ -298,7 +298,7 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
   test('has OCI labels, exec-form entrypoint and a shell-less HEALTHCHECK that turns healthy', async (t) => {
     const config = JSON.parse(await inspect('{{json .Config}}', TAG)) as ImageConfig;
     t.deepEqual(config.Entrypoint, [NODE]);
-    t.deepEqual(config.Cmd, ['dist/main.js']);
+    t.deepEqual(config.Cmd, ['--max-semi-space-size=16', 'dist/main.js']);
     t.is(config.WorkingDir, '/app');
     t.true(config.Env.includes('NODE_ENV=production'));
     t.deepEqual(config.Healthcheck?.Test.slice(0, 2), ['CMD', NODE]);
