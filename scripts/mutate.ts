@@ -81,6 +81,13 @@ const mutations: readonly Mutation[] = [
     tests: ['test/metrics.test.ts'],
   },
   {
+    bug: 'HTTP requests in flight never go down',
+    file: 'src/http/envelope.ts',
+    search: '      inFlight.count -= 1;\n',
+    replace: '',
+    tests: ['test/metrics.test.ts'],
+  },
+  {
     bug: 'HTTP durations recorded in milliseconds',
     file: 'src/http/envelope.ts',
     search: 'const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;',

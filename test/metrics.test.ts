@@ -79,6 +79,17 @@ test.serial('a request is timed from its first byte to its response, in seconds'
   t.is((after.buckets.get('5') ?? 0) - (before.buckets.get('5') ?? 0), 1);
 });
 
+test.serial('the in-flight gauge counts the requests being served, the scrape itself included', async (t) => {
+  const inFlight = async () => seriesOf((await scrape()).samples, 'http_requests_in_flight')[0]?.value;
+  t.is(await inFlight(), 1, 'only the scrape');
+  const slow = await startSlowPost(Number(new URL(api.url).port), '/v1/players', JSON.stringify(validPlayer('slow_in_flight')));
+  await sleep(200);
+  t.is(await inFlight(), 2, 'the scrape and the POST still reading its body');
+  slow.finish();
+  t.regex(await slow.response, /^HTTP\/1\.1 201 /);
+  t.is(await inFlight(), 1, 'only the scrape again');
+});
+
 test.serial('the pool gauge counts connections in use: one while a query waits on MongoDB, none once it is answered', async (t) => {
   const target = firstHost(await serverUri());
   const proxy = new TcpProxy(target.host, target.port);
