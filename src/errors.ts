@@ -52,6 +52,20 @@ export class AppError extends Error {
 
 export const notFound = (detail: string) => new AppError(404, { detail });
 
+/** The realm of every bearer-token challenge (RFC 6750 §3). */
+export const bearerRealm = 'realm="playerfinder"';
+
+/** RFC 6750 §3.1: the bearer token stands for no one (any more); the description says why. */
+export function invalidToken(description: string): AppError {
+  return new AppError(401, {
+    detail: description,
+    headers: { 'WWW-Authenticate': `Bearer ${bearerRealm}, error="invalid_token", error_description="${description.replaceAll('"', '\'')}"` },
+  });
+}
+
+/** Why a token of a deleted profile, or issued before a password change, is refused. */
+export const tokenRevoked = 'The token was revoked by a password change or account deletion.';
+
 /**
  * A problem lists at most this many field errors: their number is bounded by the request size, and
  * listing all of them let a small body buy a response thousands of times its size.

@@ -71,7 +71,7 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
     onRegistered: () => {
       metrics.playersRegistered.inc();
     },
-    onDeleted: (nick) => lfg.forgetPlayer(nick),
+    onDeleted: (deleted) => lfg.forgetPlayer(deleted),
   });
   const { auth } = config;
   const accounts = new AccountService(players, accountRepository, new PasswordHasher({ concurrency: auth.hashConcurrency, queueLimit: auth.hashQueueLimit }), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {

@@ -3,8 +3,11 @@
 
 export type Caller =
   | { readonly kind: 'anonymous' }
-  /** `nick` is normalised (the token's sub). */
-  | { readonly kind: 'player'; readonly nick: string }
+  /**
+   * `nick` is normalised (the token's sub); `profile` is the profile the token was issued for (hex of
+   * players.incarnation), so a write never lands on a later profile that took the same nick.
+   */
+  | { readonly kind: 'player'; readonly nick: string; readonly profile: string }
   | { readonly kind: 'operator' };
 
 /**
@@ -14,5 +17,7 @@ export type Caller =
  * service knows, e.g. a looking-for-group post: the service turns away the wrong player with 403.
  */
 export type Access = 'optional' | { readonly owner: string; readonly operator?: boolean } | { readonly player: true; readonly operator?: boolean };
+
+export type PlayerCaller = Extract<Caller, { kind: 'player' }>;
 
 export const anonymous: Caller = { kind: 'anonymous' };

@@ -93,9 +93,17 @@ export class AccountRepository {
     await this.#insert(normaliseKey(nick), incarnation, 1, hash, now);
   }
 
-  /** Replaces password `previous`; CredentialTakenError when another change got there first. */
+  /**
+   * Replaces password `previous`; CredentialTakenError when another change got there first. That change
+   * may have been followed by more, whose cleanup freed this version's _id again: the new password is in
+   * force only if no higher version exists once it is written, and is removed again otherwise.
+   */
   async replace(previous: Credential, hash: string, now: Date): Promise<Credential> {
     const next = await this.#insert(previous.nick, previous.incarnation, previous.version + 1, hash, now);
+    if ((await this.current(previous.nick, previous.incarnation))?.id !== next.id) {
+      await this.#credentials.deleteOne({ _id: credentialKey(next.incarnation, next.version), credentialId: next.id });
+      throw new CredentialTakenError(credentialKey(next.incarnation, next.version));
+    }
     // Older versions are outranked already; removing them only saves space.
     await this.#credentials.deleteMany({ nick: previous.nick, incarnation: previous.incarnation, version: { $lt: next.version } }).catch(() => undefined);
     return next;
@@ -126,7 +134,7 @@ export class AccountRepository {
   }
 
   async #insert(nick: string, incarnation: ObjectId, version: number, hash: string, at: Date): Promise<Credential> {
-    const document: CredentialDocument = { _id: `${incarnation.toHexString()}:${String(version)}`, nick, incarnation, version, hash, credentialId: randomUUID(), at };
+    const document: CredentialDocument = { _id: credentialKey(incarnation, version), nick, incarnation, version, hash, credentialId: randomUUID(), at };
     try {
       await this.#credentials.insertOne(document);
     } catch (error) {
@@ -143,3 +151,5 @@ export class AccountRepository {
     await this.#attempts.deleteMany({ at: { $lt: before } });
   }
 }
+
+const credentialKey = (incarnation: ObjectId, version: number) => `${incarnation.toHexString()}:${String(version)}`;

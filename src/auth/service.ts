@@ -2,9 +2,10 @@
 // a caller. Depends on the players domain (never the other way round) for the profile side of sign-up
 // and deletion.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import type { ObjectId } from 'mongodb';
+import { AppError, invalidToken, tokenRevoked } from '../errors.ts';
 import type { StoredPlayer } from '../players/repository.ts';
-import type { PlayerService, Precondition } from '../players/service.ts';
+import type { PlayerService, Precondition, Writer } from '../players/service.ts';
 import type { Caller } from './caller.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { CredentialTakenError, type AccountRepository, type Credential } from './repository.ts';
@@ -56,9 +57,10 @@ export class AccountService {
     try {
       await this.#repository.createFirst(profile.nick, stored.version.incarnation, hash, this.#now());
     } catch (error) {
-      await this.#players.delete(profile.nick, { revisions: [stored.revision] }).catch(() => undefined);
+      await this.#players.delete(profile.nick, { revisions: [stored.revision] }, undefined).catch(() => undefined);
       throw credentialConflict(error, `The nick "${profile.nick}" is being signed up concurrently; retry.`);
     }
+    await this.#outliveNoProfile(profile.nick, stored.version.incarnation);
     return stored;
   }
 
@@ -67,8 +69,8 @@ export class AccountService {
    * its incarnation), so removing the passwords only saves space, and a failure to do so is no failure
    * of the request.
    */
-  async deletePlayer(nick: string, precondition: Precondition | undefined): Promise<void> {
-    const deleted = await this.#players.delete(nick, precondition);
+  async deletePlayer(nick: string, precondition: Precondition | undefined, writer: Writer): Promise<void> {
+    const deleted = await this.#players.delete(nick, precondition, writer);
     await this.#repository.removeAll(nick, deleted.version.incarnation).catch(() => undefined);
   }
 
@@ -80,9 +82,11 @@ export class AccountService {
     return { token, expiresIn: this.#tokens.ttlSeconds };
   }
 
-  /** Retires every token issued before: they name the old password. */
-  async changePassword(nick: string, currentPassword: string, newPassword: string): Promise<void> {
+  /** Retires every token issued before: they name the old password. `writer` is the caller's profile. */
+  async changePassword(nick: string, currentPassword: string, newPassword: string, writer: string): Promise<void> {
     const credential = await this.#checkPassword(nick, currentPassword);
+    // The token's profile was deleted and the nick taken again since the token was checked.
+    if (credential !== undefined && credential.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);
     if (credential === undefined) throw new AppError(403, { detail: 'The current password is wrong.' });
     const hash = await this.#hasher.hash(newPassword);
     try {
@@ -90,6 +94,17 @@ export class AccountService {
     } catch (error) {
       throw credentialConflict(error, 'The password was changed concurrently; log in again.');
     }
+    await this.#outliveNoProfile(nick, credential.incarnation);
+  }
+
+  /**
+   * Deleting a profile removes its passwords once the profile is gone; one written by a request that
+   * raced the deletion lands after that, so the writer checks afterwards and removes it itself. Either
+   * way the request succeeded before the deletion, and no password outlives its profile.
+   */
+  async #outliveNoProfile(nick: string, incarnation: ObjectId): Promise<void> {
+    const live = await this.#players.find(nick);
+    if (live?.version.incarnation.equals(incarnation) !== true) await this.#repository.removeAll(nick, incarnation);
   }
 
   /** The caller a bearer token stands for; InvalidTokenError when it stands for no one. */
@@ -98,9 +113,9 @@ export class AccountService {
     const claims = await this.#tokens.verify(token);
     const credential = await this.#currentCredential(claims.nick);
     if (credential?.id !== claims.credential || credential.incarnation.toHexString() !== claims.incarnation) {
-      throw new InvalidTokenError('The token was revoked by a password change or account deletion.');
+      throw new InvalidTokenError(tokenRevoked);
     }
-    return { kind: 'player', nick: claims.nick };
+    return { kind: 'player', nick: claims.nick, profile: claims.incarnation };
   }
 
   /** The password in force for the live profile with this nick; undefined without either. */

@@ -1,9 +1,9 @@
 // Who is calling: reads the bearer token of routes that declare an `access` (route.ts), and enforces it.
 // Routes never check ownership themselves; they declare it, and the OpenAPI document says the same.
 import type { Context, Next } from 'koa';
-import { anonymous, type Access, type Caller } from '../auth/caller.ts';
+import { anonymous, type Access, type Caller, type PlayerCaller } from '../auth/caller.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
-import { AppError } from '../errors.ts';
+import { AppError, bearerRealm as realm, invalidToken } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { bearerTokenPattern } from '../validation.ts';
 
@@ -12,8 +12,6 @@ export type Authenticate = (token: string) => Promise<Caller>;
 interface CallerState {
   caller?: Caller;
 }
-
-const realm = 'realm="playerfinder"';
 
 /** Sets the caller for the route; a token that is present but invalid is a 401, whatever the route. */
 export function identifyCaller(authenticate: Authenticate) {
@@ -26,6 +24,19 @@ export function identifyCaller(authenticate: Authenticate) {
 /** The caller identifyCaller found; anonymous on routes without an `access`. */
 export function caller(ctx: Context): Caller {
   return (ctx.state as CallerState).caller ?? anonymous;
+}
+
+/** The calling player, on a route whose `access` admits players and no one else. */
+export function callingPlayer(ctx: Context): PlayerCaller {
+  const who = caller(ctx);
+  if (who.kind !== 'player') throw new Error('route declared for players only');
+  return who;
+}
+
+/** The profile of a calling player (see Writer in players/service.ts); undefined for anyone else. */
+export function callerProfile(ctx: Context): string | undefined {
+  const who = caller(ctx);
+  return who.kind === 'player' ? who.profile : undefined;
 }
 
 /** 401 (no usable credentials) or 403 (someone else's) unless the caller meets `access`. */
@@ -60,11 +71,4 @@ async function callerOf(header: string, authenticate: Authenticate): Promise<Cal
     if (error instanceof InvalidTokenError) throw invalidToken(error.message);
     throw error;
   }
-}
-
-function invalidToken(description: string): AppError {
-  return new AppError(401, {
-    detail: description,
-    headers: { 'WWW-Authenticate': `Bearer ${realm}, error="invalid_token", error_description="${description.replaceAll('"', '\'')}"` },
-  });
 }

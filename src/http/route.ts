@@ -28,6 +28,9 @@ export interface RouteInput<P, Q, B> {
 const none = z.strictObject({});
 type None = typeof none;
 
+/** `next` for a middleware run on its own, inside a route. */
+const settled = () => Promise.resolve();
+
 export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   readonly method: Method;
   /** Koa-style path: /v1/players/:nick, each :name a key of `params`. */
@@ -68,6 +71,12 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
         await readBody(ctx, parseBody);
+        // The token was checked before the body, which may take until the request timeout to arrive: a
+        // token revoked meanwhile (password change, deleted profile) must not write with it.
+        if (access !== undefined) {
+          await identifyCaller(ctx, settled);
+          authorize(ctx, access, params);
+        }
         body = parse(ctx, route.body.schema, requestBody(ctx), 'body');
       }
       await route.handle(ctx, { params, query, body });
@@ -95,7 +104,7 @@ function parse<S extends z.ZodType>(ctx: Context, schema: S, value: unknown, whe
  */
 async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
   try {
-    await parseBody(ctx, () => Promise.resolve());
+    await parseBody(ctx, settled);
   } catch (error) {
     throw bodyProblem(ctx, error);
   }

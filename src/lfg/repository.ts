@@ -16,6 +16,11 @@ export interface PostDocument {
   /** The owner's normalised nick; `owner` is the nick as the owner spells it. */
   ownerKey: string;
   owner: string;
+  /**
+   * The owner's profile (hex of players.incarnation): a later profile with the same nick owns nothing
+   * here. Absent on posts published before it was recorded: those belong to whoever has the nick.
+   */
+  ownerProfile?: string;
   game: string;
   gameKey: string;
   platform: LfgInput['platform'];
@@ -43,6 +48,8 @@ export interface ClaimDocument {
   memberKey: string;
   /** The member's nick as they spell it. */
   member: string;
+  /** The member's profile, as PostDocument.ownerProfile is the owner's. */
+  memberProfile?: string;
   slot?: number;
   at: Date;
   /** The post's: the claim is worthless after it. */
@@ -63,7 +70,15 @@ export interface SearchCriteria {
   readonly limit: number;
 }
 
-export type JoinOutcome = 'joined' | 'full' | 'member';
+/** The seat taken, or why none: `closed` when the post was closed meanwhile (the seat is given up again). */
+export type JoinOutcome = ClaimDocument | 'full' | 'member' | 'closed';
+
+/** Who joins: normalised nick, nick as spelt, profile. */
+export interface Joiner {
+  readonly key: string;
+  readonly nick: string;
+  readonly profile: string;
+}
 
 /** A membership older than this without its seat belongs to a join that died midway; it no longer blocks. */
 const abandonedMembershipMs = 30_000;
@@ -130,41 +145,57 @@ export class LfgRepository {
     return this.#claims.find({ postId: { $in: [...postIds] }, kind: 'seat' }, this.#limit).sort({ _id: 1 }).toArray();
   }
 
-  /** Contact details by normalised nick, for players who have one. */
-  async contacts(nickKeys: readonly string[]): Promise<Map<string, string>> {
+  /** Contact details by normalised nick, with the profile they belong to, for players who have one. */
+  async contacts(nickKeys: readonly string[]): Promise<Map<string, { profile: string; contact: string }>> {
     if (nickKeys.length === 0) return new Map();
-    const players = await this.#players.find({ _id: { $in: [...new Set(nickKeys)] } }, { projection: { contact: 1 }, ...this.#limit }).toArray();
-    return new Map(players.flatMap((player) => (player.contact === undefined ? [] : [[player._id, player.contact] as const])));
+    const players = await this.#players.find({ _id: { $in: [...new Set(nickKeys)] } }, { projection: { contact: 1, incarnation: 1 }, ...this.#limit }).toArray();
+    return new Map(players.flatMap((player) => (player.contact === undefined ? [] : [[player._id, { profile: player.incarnation.toHexString(), contact: player.contact }] as const])));
   }
 
   /**
    * Takes a free slot of `post` for the member. The membership claim turns away a second join of the
    * same player; then each free slot is tried in order, and the unique _id of its seat lets exactly one
-   * concurrent joiner have it, so no more players join than there are slots.
+   * concurrent joiner have it, so no more players join than there are slots. A close that raced the join
+   * may have removed the post's seats before this one was taken: the post is read again afterwards, and
+   * the seat given up if the post is gone.
    */
-  async join(post: PostDocument, memberKey: string, member: string, now: Date): Promise<JoinOutcome> {
-    const claim = { postId: post._id, memberKey, member, at: now, expiresAt: post.expiresAt };
-    const membership: ClaimDocument = { ...claim, _id: `${post._id}:member:${memberKey}`, kind: 'membership' };
+  async join(post: PostDocument, joiner: Joiner, now: Date): Promise<JoinOutcome> {
+    const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, at: now, expiresAt: post.expiresAt };
+    const membership: ClaimDocument = { ...claim, _id: `${post._id}:member:${joiner.key}`, kind: 'membership' };
     if (!(await this.#claimMembership(membership))) return 'member';
     try {
       const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
       for (let slot = 0; slot < post.slots; slot++) {
         if (taken.has(slot)) continue;
-        if (await this.#insertClaim({ ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot })) return 'joined';
+        const seat: ClaimDocument = { ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot };
+        if (!(await this.#insertClaim(seat))) continue;
+        if ((await this.find(post._id)) !== undefined) return seat;
+        await this.giveUp(seat);
+        return 'closed';
       }
     } catch (error) {
-      await this.#claims.deleteOne({ _id: membership._id }).catch(() => undefined);
+      await this.#release(membership).catch(() => undefined);
       throw error;
     }
-    await this.#claims.deleteOne({ _id: membership._id });
+    await this.#release(membership);
     return 'full';
   }
 
-  /** Frees the member's seat; false when they hold none. */
+  /** Removes a seat this request took, and the membership taken with it. */
+  async giveUp(seat: ClaimDocument): Promise<void> {
+    await this.#release(seat);
+    await this.#release({ ...seat, _id: `${seat.postId}:member:${seat.memberKey}` });
+  }
+
+  /**
+   * Frees the member's seat; false when they hold none. The membership goes only with its seat: a join
+   * between its membership and its seat keeps both, or the member could join again and hold two seats.
+   */
   async leave(postId: string, memberKey: string): Promise<boolean> {
-    const { deletedCount } = await this.#claims.deleteOne({ postId, kind: 'seat', memberKey });
-    await this.#claims.deleteOne({ _id: `${postId}:member:${memberKey}` });
-    return deletedCount > 0;
+    const seat = await this.#claims.findOneAndDelete({ postId, kind: 'seat', memberKey }, this.#limit);
+    if (seat === null) return false;
+    await this.#release({ ...seat, _id: `${postId}:member:${memberKey}` });
+    return true;
   }
 
   /** Removes the post and its seats; false when there was no such post. */
@@ -174,12 +205,16 @@ export class LfgRepository {
     return deletedCount > 0;
   }
 
-  /** For a deleted player: closes the posts they own and frees the seats they hold. */
-  async forgetPlayer(nickKey: string): Promise<void> {
-    const owned = await this.#posts.find({ ownerKey: nickKey }, { projection: { _id: 1 }, ...this.#limit }).toArray();
-    await this.#posts.deleteMany({ ownerKey: nickKey });
+  /**
+   * For a deleted profile: closes the posts it owns and frees the seats it holds (and those recorded
+   * without a profile under its nick), never those of a later profile with the same nick.
+   */
+  async forgetPlayer(nickKey: string, profile: string): Promise<void> {
+    const ownedBy: Filter<PostDocument> = { ownerKey: nickKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] };
+    const owned = await this.#posts.find(ownedBy, { projection: { _id: 1 }, ...this.#limit }).toArray();
+    await this.#posts.deleteMany(ownedBy);
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
-    await this.#claims.deleteMany({ memberKey: nickKey });
+    await this.#claims.deleteMany({ memberKey: nickKey, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] });
   }
 
   async #claimMembership(membership: ClaimDocument): Promise<boolean> {
@@ -188,6 +223,11 @@ export class LfgRepository {
     if (seat > 0) return false;
     const abandoned = await this.#claims.deleteOne({ _id: membership._id, at: { $lt: new Date(membership.at.getTime() - abandonedMembershipMs) } });
     return abandoned.deletedCount > 0 && (await this.#insertClaim(membership));
+  }
+
+  /** Deletes this very claim (its _id and time), not one that took its place since. */
+  async #release(claim: ClaimDocument): Promise<void> {
+    await this.#claims.deleteOne({ _id: claim._id, at: claim.at });
   }
 
   /** false when a claim with that _id exists already. */

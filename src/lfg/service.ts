@@ -1,11 +1,11 @@
 // Looking-for-group use cases: publishing within the time limits, search, joining, leaving, closing, and
 // who sees whose contact. Knows nothing of Koa or the driver; the caller arrives already authenticated.
 import { z } from 'zod';
-import type { Caller } from '../auth/caller.ts';
+import type { Caller, PlayerCaller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { AppError, notFound, type FieldError } from '../errors.ts';
+import { AppError, invalidToken, notFound, tokenRevoked, type FieldError } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
-import type { PlayerRepository } from '../players/repository.ts';
+import type { PlayerRepository, StoredPlayer } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
 import type { LfgInput, LfgPost, LfgSearch } from './schema.ts';
 
@@ -57,23 +57,31 @@ export class LfgService {
     this.#onJoin = options.onJoin ?? (() => undefined);
   }
 
-  async create(ownerNick: string, input: LfgInput): Promise<LfgPost> {
+  /**
+   * Deleting a profile removes its posts once the profile is gone; a post written by a request that raced
+   * the deletion lands after that, so the profile is read again afterwards and the post closed if it died.
+   */
+  async create(owner: PlayerCaller, input: LfgInput): Promise<LfgPost> {
     const now = this.#now();
     const { startsAt, expiresAt } = this.#schedule(input, now);
-    const owner = await this.#players.findByNick(ownerNick);
-    if (owner === undefined) throw notFound(`No player has the nick "${ownerNick}".`);
+    const stored = await this.#profileOf(owner);
     const { game, expiresAt: _expiresAt, startsAt: _startsAt, ...details } = input;
     const post = await this.#repository.insert({
       ...details,
-      ownerKey: normaliseKey(owner.player.nick),
-      owner: owner.player.nick,
+      ownerKey: owner.nick,
+      owner: stored.player.nick,
+      ownerProfile: owner.profile,
       game: game.trim(),
       startsAt,
       expiresAt,
       createdAt: now,
     });
+    if (!(await this.#lives(owner))) {
+      await this.#repository.close(post._id);
+      throw invalidToken(tokenRevoked);
+    }
     this.#onCreated();
-    return (await this.#views([post], { kind: 'player', nick: post.ownerKey }))[0] as LfgPost;
+    return (await this.#views([post], owner))[0] as LfgPost;
   }
 
   async get(id: string, viewer: Caller): Promise<LfgPost> {
@@ -96,11 +104,11 @@ export class LfgService {
     return { items: await this.#views(posts, viewer), nextCursor: more && last !== undefined ? encodeCursor({ after: last.order }) : null };
   }
 
-  async join(id: string, memberNick: string): Promise<LfgPost> {
-    const outcome = await this.#join(id, memberNick);
+  async join(id: string, member: PlayerCaller): Promise<LfgPost> {
+    const outcome = await this.#join(id, member);
     this.#onJoin(outcome.metric);
     if (outcome.metric !== 'joined') throw outcome.error;
-    return (await this.#views([outcome.post], { kind: 'player', nick: normaliseKey(memberNick) }))[0] as LfgPost;
+    return (await this.#views([outcome.post], member))[0] as LfgPost;
   }
 
   /** The member leaves, or the owner removes them. */
@@ -108,7 +116,7 @@ export class LfgService {
     const post = await this.#open(id);
     const memberKey = normaliseKey(memberNick);
     const callerKey = by.kind === 'player' ? by.nick : undefined;
-    if (callerKey !== memberKey && callerKey !== post.ownerKey) {
+    if (callerKey !== memberKey && !ownedBy(post, by)) {
       throw new AppError(403, { detail: 'Only the member or the post\'s owner may do this.' });
     }
     if (!(await this.#repository.leave(post._id, memberKey))) throw notFound(`"${memberNick}" is not a member of this post.`);
@@ -117,29 +125,44 @@ export class LfgService {
   /** The owner or the operator closes the post: it is removed with its seats. */
   async close(id: string, by: Caller): Promise<void> {
     const post = await this.#open(id);
-    const isOwner = by.kind === 'player' && by.nick === post.ownerKey;
-    if (!isOwner && by.kind !== 'operator') throw new AppError(403, { detail: 'Only the post\'s owner or the operator may close it.' });
+    if (!ownedBy(post, by) && by.kind !== 'operator') throw new AppError(403, { detail: 'Only the post\'s owner or the operator may close it.' });
     await this.#repository.close(post._id);
   }
 
-  /** Called after a player is deleted. */
-  async forgetPlayer(nick: string): Promise<void> {
-    await this.#repository.forgetPlayer(normaliseKey(nick));
+  /** Called after a player's profile is deleted. */
+  async forgetPlayer(deleted: StoredPlayer): Promise<void> {
+    await this.#repository.forgetPlayer(deleted.version._id, deleted.version.incarnation.toHexString());
   }
 
-  async #join(id: string, memberNick: string): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
+  /** A seat taken for a profile deleted meanwhile is given up again, as create() closes such a post. */
+  async #join(id: string, member: PlayerCaller): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
     const now = this.#now();
     const post = await this.#repository.find(id);
     if (post === undefined) return { metric: 'not_found', error: missing(id) };
     if (post.expiresAt <= now) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
-    const member = await this.#players.findByNick(memberNick);
-    if (member === undefined) return { metric: 'not_found', error: notFound(`No player has the nick "${memberNick}".`) };
-    const memberKey = normaliseKey(member.player.nick);
-    if (memberKey === post.ownerKey) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
-    const joined = await this.#repository.join(post, memberKey, member.player.nick, now);
+    const stored = await this.#profileOf(member);
+    if (member.nick === post.ownerKey) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
+    const joined = await this.#repository.join(post, { key: member.nick, nick: stored.player.nick, profile: member.profile }, now);
     if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
     if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
+    if (joined === 'closed') return { metric: 'not_found', error: missing(id) };
+    if (!(await this.#lives(member))) {
+      await this.#repository.giveUp(joined);
+      throw invalidToken(tokenRevoked);
+    }
     return { metric: 'joined', post };
+  }
+
+  /** The caller's profile; 401 when it was deleted since the token was checked. */
+  async #profileOf(caller: PlayerCaller): Promise<StoredPlayer> {
+    const stored = await this.#players.findByNick(caller.nick);
+    if (stored === undefined || !isProfile(stored, caller)) throw invalidToken(tokenRevoked);
+    return stored;
+  }
+
+  async #lives(caller: PlayerCaller): Promise<boolean> {
+    const stored = await this.#players.findByNick(caller.nick);
+    return stored !== undefined && isProfile(stored, caller);
   }
 
   /** The post, unless it is gone or expired. */
@@ -173,26 +196,38 @@ export class LfgService {
   async #views(posts: readonly PostDocument[], viewer: Caller): Promise<LfgPost[]> {
     const seats = await this.#repository.seats(posts.map((post) => post._id));
     const seatsOf = Map.groupBy(seats, (seat) => seat.postId);
-    const viewerKey = viewer.kind === 'player' ? viewer.nick : undefined;
-    const insider = (post: PostDocument) => viewerKey !== undefined && (viewerKey === post.ownerKey || (seatsOf.get(post._id) ?? []).some((seat) => seat.memberKey === viewerKey));
+    const insider = (post: PostDocument) =>
+      viewer.kind === 'player' && (ownedBy(post, viewer) || (seatsOf.get(post._id) ?? []).some((seat) => seat.memberKey === viewer.nick && recordedFor(seat.memberProfile, viewer.profile)));
     const shared = posts.filter(insider);
     const contacts = await this.#repository.contacts(shared.flatMap((post) => [post.ownerKey, ...(seatsOf.get(post._id) ?? []).map((seat) => seat.memberKey)]));
     return posts.map((post) => toView(post, seatsOf.get(post._id) ?? [], insider(post) ? contacts : new Map()));
   }
 }
 
-function toView(post: PostDocument, seats: readonly ClaimDocument[], contacts: ReadonlyMap<string, string>): LfgPost {
-  const { _id, ownerKey, owner, gameKey: _gameKey, order: _order, startsAt, expiresAt, createdAt, ...details } = post;
-  const person = (key: string, nick: string) => {
-    const contact = contacts.get(key);
-    return { nick, ...(contact === undefined ? {} : { contact }) };
+const isProfile = (stored: StoredPlayer, caller: PlayerCaller) => stored.version.incarnation.toHexString() === caller.profile;
+
+/** Whether a record made for profile `recorded` is the profile's; one made before profiles were recorded is its nick's. */
+const recordedFor = (recorded: string | undefined, profile: string) => recorded === undefined || recorded === profile;
+
+function ownedBy(post: PostDocument, caller: Caller): boolean {
+  return caller.kind === 'player' && caller.nick === post.ownerKey && recordedFor(post.ownerProfile, caller.profile);
+}
+
+type Contacts = ReadonlyMap<string, { readonly profile: string; readonly contact: string }>;
+
+function toView(post: PostDocument, seats: readonly ClaimDocument[], contacts: Contacts): LfgPost {
+  const { _id, ownerKey, owner, ownerProfile, gameKey: _gameKey, order: _order, startsAt, expiresAt, createdAt, ...details } = post;
+  // The contact of whoever has the nick now, only if that is the profile the post or seat was made for.
+  const person = (key: string, nick: string, profile: string | undefined) => {
+    const found = contacts.get(key);
+    return { nick, ...(found === undefined || !recordedFor(profile, found.profile) ? {} : { contact: found.contact }) };
   };
   return {
     id: _id,
     ...details,
-    owner: person(ownerKey, owner),
+    owner: person(ownerKey, owner, ownerProfile),
     freeSlots: Math.max(0, post.slots - seats.length),
-    members: seats.map((seat) => ({ ...person(seat.memberKey, seat.member), joinedAt: seat.at.toISOString() })),
+    members: seats.map((seat) => ({ ...person(seat.memberKey, seat.member, seat.memberProfile), joinedAt: seat.at.toISOString() })),
     startsAt: startsAt.toISOString(),
     expiresAt: expiresAt.toISOString(),
     createdAt: createdAt.toISOString(),

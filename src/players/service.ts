@@ -3,12 +3,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { AppError, notFound, validationError } from '../errors.ts';
+import { AppError, invalidToken, notFound, tokenRevoked, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { normaliseKey } from './keys.ts';
 import { DuplicateNickError, type PlayerRepository, type StoredPlayer } from './repository.ts';
 import { maxGameStatsLimit, nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
 import { SharedResult } from './shared-result.ts';
+
+/**
+ * The profile a player's token was issued for (hex of its incarnation), when a player writes; undefined
+ * for the operator. A write then lands on that profile only, never on a later one that took the nick.
+ */
+export type Writer = string | undefined;
 
 /** A parsed If-Match header: `*` (any current version) or a list of strong entity tags. */
 export type Precondition = { readonly anyVersion: true } | { readonly revisions: readonly string[] };
@@ -38,10 +44,10 @@ export class PlayerService {
   readonly #now: () => Date;
   readonly #onRegistered: () => void;
   readonly #gameStats: SharedResult<GameStats>;
-  readonly #onDeleted: (nick: string) => Promise<void>;
+  readonly #onDeleted: (deleted: StoredPlayer) => Promise<void>;
 
   /** `onDeleted` runs after a player is deleted, e.g. to remove what other domains keep of them. */
-  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (nick: string) => Promise<void> } = {}) {
+  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (deleted: StoredPlayer) => Promise<void> } = {}) {
     this.#repository = repository;
     this.#now = options.now ?? (() => new Date());
     this.#onRegistered = options.onRegistered ?? (() => undefined);
@@ -71,15 +77,15 @@ export class PlayerService {
     return this.#repository.findByNick(nick);
   }
 
-  async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined): Promise<StoredPlayer> {
+  async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined, writer: Writer): Promise<StoredPlayer> {
     assertSameIdentity(nick, body.nick);
-    return this.#writeLatest(nick, precondition, (current, now) => this.#repository.replace(current, { ...body, nick: current.player.nick }, now));
+    return this.#writeLatest(nick, precondition, writer, (current, now) => this.#repository.replace(current, { ...body, nick: current.player.nick }, now));
   }
 
   /** RFC 7396 merge patch, applied to the latest version; the result must be a valid player. */
-  async patch(nick: string, patch: Record<string, unknown>, precondition: Precondition | undefined): Promise<StoredPlayer> {
+  async patch(nick: string, patch: Record<string, unknown>, precondition: Precondition | undefined, writer: Writer): Promise<StoredPlayer> {
     assertSameIdentity(nick, typeof patch.nick === 'string' ? patch.nick : undefined);
-    return this.#writeLatest(nick, precondition, (current, now) => {
+    return this.#writeLatest(nick, precondition, writer, (current, now) => {
       const { createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = current.player;
       const merged = playerInputSchema.safeParse(applyMergePatch(editable, patch));
       if (!merged.success) throw validationError(merged.error, 'body');
@@ -88,12 +94,12 @@ export class PlayerService {
   }
 
   /** Returns the player as it was when deleted: which profile (incarnation) is gone. */
-  async delete(nick: string, precondition: Precondition | undefined): Promise<StoredPlayer> {
-    const deleted = await this.#writeLatest(nick, precondition, async (current, now) => {
+  async delete(nick: string, precondition: Precondition | undefined, writer: Writer): Promise<StoredPlayer> {
+    const deleted = await this.#writeLatest(nick, precondition, writer, async (current, now) => {
       const outcome = await this.#repository.delete(current, now);
       return outcome === 'deleted' ? current : outcome;
     });
-    await this.#onDeleted(nick);
+    await this.#onDeleted(deleted);
     return deleted;
   }
 
@@ -124,9 +130,12 @@ export class PlayerService {
    * Read, check the precondition, write if still at that version. A lost race is retried on the newer
    * version, unless the client named the version it edits (If-Match), which then no longer holds: 412.
    */
-  async #writeLatest<T>(nick: string, precondition: Precondition | undefined, write: (current: StoredPlayer, now: Date) => Promise<T | 'missing' | 'conflict'>): Promise<T> {
+  async #writeLatest<T>(nick: string, precondition: Precondition | undefined, writer: Writer, write: (current: StoredPlayer, now: Date) => Promise<T | 'missing' | 'conflict'>): Promise<T> {
     for (let attempt = 1; attempt <= writeAttempts; attempt++) {
       const current = await this.#repository.findByNick(nick);
+      // The writer's profile was deleted since its token was checked (the write itself is conditional on
+      // the profile read here, so it cannot land on another one either).
+      if (writer !== undefined && current?.version.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);
       if (current === undefined || (precondition !== undefined && !satisfies(precondition, current.revision))) {
         throw preconditionOrMissing(nick, precondition);
       }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { passwordChangeSchema, tokenRequestSchema, tokenResponseSchema } from '../../auth/schema.ts';
 import type { AccountService } from '../../auth/service.ts';
 import { nickSchema } from '../../players/schema.ts';
+import { callingPlayer } from '../authentication.ts';
 import { hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
 
@@ -48,7 +49,7 @@ export function accountRoutes(accounts: AccountService): RouteSpec[] {
         409: problem('Changed concurrently by another request'),
       },
       handle: async (ctx, { params: { nick }, body }) => {
-        await accounts.changePassword(nick, body.currentPassword, body.newPassword);
+        await accounts.changePassword(nick, body.currentPassword, body.newPassword, callingPlayer(ctx).profile);
         ctx.status = 204;
       },
     }),

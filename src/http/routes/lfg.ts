@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { lfgInputSchema, lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
 import type { LfgService } from '../../lfg/service.ts';
-import { caller } from '../authentication.ts';
+import { caller, callingPlayer } from '../authentication.ts';
 import { commonProblems, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
 
@@ -24,7 +24,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       body: { schema: lfgInputSchema, contentTypes: jsonBody },
       responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems },
       handle: async (ctx, { body }) => {
-        const post = await service.create(callerNick(ctx), body);
+        const post = await service.create(callingPlayer(ctx), body);
         ctx.status = 201;
         ctx.set('Location', `/v1/lfg/${post.id}`);
         send(ctx, post);
@@ -85,7 +85,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
         409: problem('Already a member, the caller\'s own post, no free slot, or expired'),
       },
       handle: async (ctx, { params: { id } }) => {
-        send(ctx, await service.join(id, callerNick(ctx)));
+        send(ctx, await service.join(id, callingPlayer(ctx)));
       },
     }),
     defineRoute({
@@ -109,11 +109,4 @@ function send(ctx: Context, body: unknown): void {
   ctx.vary('Authorization');
   ctx.set('Cache-Control', 'no-store');
   ctx.body = body;
-}
-
-/** The calling player's normalised nick; `access` has made sure there is one. */
-function callerNick(ctx: Context): string {
-  const who = caller(ctx);
-  if (who.kind !== 'player') throw new Error('route declared for players only');
-  return who.nick;
 }

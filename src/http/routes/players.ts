@@ -16,7 +16,7 @@ import {
   type Player,
 } from '../../players/schema.ts';
 import type { PlayerService, Precondition } from '../../players/service.ts';
-import { caller } from '../authentication.ts';
+import { caller, callerProfile } from '../authentication.ts';
 import { commonProblems, hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
 
@@ -106,7 +106,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         412: problem('If-Match does not match the current ETag'),
       },
       handle: async (ctx, { params: { nick }, body }) => {
-        sendPlayer(ctx, await service.replace(nick, body, precondition(ctx)));
+        sendPlayer(ctx, await service.replace(nick, body, precondition(ctx), callerProfile(ctx)));
       },
     }),
     defineRoute({
@@ -127,7 +127,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         412: problem('If-Match does not match the current ETag'),
       },
       handle: async (ctx, { params: { nick }, body }) => {
-        sendPlayer(ctx, await service.patch(nick, body, precondition(ctx)));
+        sendPlayer(ctx, await service.patch(nick, body, precondition(ctx), callerProfile(ctx)));
       },
     }),
     defineRoute({
@@ -147,7 +147,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         412: problem('If-Match does not match the current ETag'),
       },
       handle: async (ctx, { params: { nick } }) => {
-        await accounts.deletePlayer(nick, precondition(ctx));
+        await accounts.deletePlayer(nick, precondition(ctx), callerProfile(ctx));
         ctx.status = 204;
       },
     }),

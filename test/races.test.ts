@@ -1,0 +1,206 @@
+// Requests that race each other, over real HTTP against two instances of the service on one real
+// MongoDB-wire database (as two pods would be): a token revoked while its request's body is still on the
+// way, joins and leaves of one member, joins racing a close, a player deleted while publishing, joining
+// or changing their password, and password changes overtaken by later ones. Each race runs several
+// rounds: the interleavings that broke these invariants showed up in most rounds, not in all.
+import { setTimeout as sleep } from 'node:timers/promises';
+import test, { type ExecutionContext } from 'ava';
+import { MongoClient, type Db, type ObjectId } from 'mongodb';
+import { AccountRepository, CredentialTakenError } from '../src/auth/repository.ts';
+import { lfgPostSchema } from '../src/lfg/schema.ts';
+import { startTestApp, type TestApp } from './helpers/app.ts';
+import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { RawConnection } from './helpers/raw-http.ts';
+import { bearer, login, send, signUp, testPassword, type JsonResponse } from './helpers/players.ts';
+
+const operatorToken = 'operator-token-for-race-tests-0123456789abcdef';
+const operator = bearer(operatorToken);
+const rounds = 8;
+
+let first: TestApp;
+let second: TestApp;
+let db: Db;
+let client: MongoClient;
+
+test.before(async () => {
+  const uri = await databaseUri(uniqueDatabaseName('races'));
+  const env = { MONGODB_URI: uri, OPERATOR_TOKEN: operatorToken };
+  first = await startTestApp('races', { env });
+  second = await startTestApp('races', { env });
+  client = new MongoClient(uri);
+  db = client.db();
+});
+
+test.after.always(async () => {
+  await client.close();
+  await second.close();
+  await first.close();
+});
+
+/** Alternates between the two instances, as a load balancer would. */
+const instance = (index: number) => (index % 2 === 0 ? first : second).url;
+const call = (index: number, method: string, path: string, options?: Parameters<typeof send>[3]) => send(instance(index), method, path, options);
+
+function lfgPost(slots: number): Record<string, unknown> {
+  return { game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots, startsAt: new Date(Date.now() + 3_600_000).toISOString() };
+}
+
+async function publish(auth: Record<string, string>, slots: number): Promise<string> {
+  const response = await call(0, 'POST', '/v1/lfg', { body: lfgPost(slots), headers: auth });
+  if (response.status !== 201) throw new Error(`publish: ${response.text}`);
+  return lfgPostSchema.parse(response.body).id;
+}
+
+/** How the requests of a round were answered, e.g. {"join 200":1,"join 409":7}, for failure messages. */
+function tally(responses: readonly { label: string; response: JsonResponse }[]): string {
+  const counts: Record<string, number> = {};
+  for (const { label, response } of responses) counts[`${label} ${String(response.status)}`] = (counts[`${label} ${String(response.status)}`] ?? 0) + 1;
+  return JSON.stringify(counts);
+}
+
+async function incarnationOf(nick: string): Promise<ObjectId> {
+  const stored = await db.collection<{ _id: string; incarnation: ObjectId }>('players').findOne({ _id: nick });
+  if (stored === null) throw new Error(`${nick} is not stored`);
+  return stored.incarnation;
+}
+
+/** Sends a request's head now and its body when the returned function is called; resolves to the response. */
+async function sendHeadFirst(app: TestApp, method: string, path: string, token: string, contentType: string, body: unknown): Promise<() => Promise<{ status: number; headers: Record<string, string> }>> {
+  const payload = JSON.stringify(body);
+  const connection = await RawConnection.open(Number(new URL(app.url).port));
+  await connection.write(
+    `${method} ${path} HTTP/1.1\r\nHost: playerfinder\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${contentType}\r\nContent-Length: ${String(Buffer.byteLength(payload))}\r\n\r\n`,
+  );
+  // Long enough for the token to be checked before the revocation below.
+  await sleep(100);
+  return async () => {
+    await connection.write(payload);
+    const response = await connection.response();
+    connection.destroy();
+    if (response === undefined) throw new Error('no response');
+    return response;
+  };
+}
+
+function assertRevoked(t: ExecutionContext, response: { status: number; headers: Record<string, string> }, what: string): void {
+  t.is(response.status, 401, what);
+  t.regex(response.headers['www-authenticate'] ?? '', /error="invalid_token"/, what);
+}
+
+test('a write whose body arrives after its profile was deleted and its nick taken by someone else: 401, and nothing lands on the new profile', async (t) => {
+  const { token } = await signUp(first.url, 'Stale_Owner', { contact: 'old#1' });
+  const patch = await sendHeadFirst(first, 'PATCH', '/v1/players/stale_owner', token, 'application/merge-patch+json', { contact: 'written with the old token' });
+  const publishing = await sendHeadFirst(second, 'POST', '/v1/lfg', token, 'application/json', lfgPost(3));
+  t.is((await call(1, 'DELETE', '/v1/players/stale_owner', { headers: bearer(token) })).status, 204);
+  const { auth: newOwner } = await signUp(second.url, 'STALE_OWNER', { contact: 'new#2', password: 'the new owner passphrase' });
+
+  assertRevoked(t, await patch(), 'PATCH');
+  assertRevoked(t, await publishing(), 'POST /v1/lfg');
+  const profile = await call(0, 'GET', '/v1/players/stale_owner', { headers: newOwner });
+  t.like(profile.body, { nick: 'STALE_OWNER', contact: 'new#2' });
+  t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: 'stale_owner' }), 0);
+});
+
+test('a write whose body arrives after a password change: 401, and nothing changes', async (t) => {
+  const { token } = await signUp(first.url, 'slow_writer', { contact: 'before#1' });
+  const patch = await sendHeadFirst(second, 'PATCH', '/v1/players/slow_writer', token, 'application/merge-patch+json', { contact: 'after the change' });
+  const changed = await call(0, 'PUT', '/v1/players/slow_writer/password', { body: { currentPassword: testPassword, newPassword: 'a brand new passphrase' }, headers: bearer(token) });
+  t.is(changed.status, 204, changed.text);
+
+  assertRevoked(t, await patch(), 'PATCH');
+  const newToken = bearer(await login(first.url, 'slow_writer', 'a brand new passphrase'));
+  t.like((await call(1, 'GET', '/v1/players/slow_writer', { headers: newToken })).body, { contact: 'before#1' });
+});
+
+test('one member joining and leaving a post from many requests at once never holds two seats', async (t) => {
+  const { auth: owner } = await signUp(first.url, 'seat_owner');
+  const { auth: member } = await signUp(first.url, 'seat_hopper');
+  for (let round = 0; round < rounds; round++) {
+    const id = await publish(owner, 5);
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, async (_, index) => {
+        const label = index % 3 === 1 ? 'leave' : 'join';
+        const response = await (label === 'leave' ? call(index, 'DELETE', `/v1/lfg/${id}/members/seat_hopper`, { headers: member }) : call(index, 'POST', `/v1/lfg/${id}/members`, { headers: member }));
+        return { label, response };
+      }),
+    );
+    const seats = await db.collection('lfgClaims').countDocuments({ postId: id, kind: 'seat', memberKey: 'seat_hopper' });
+    t.true(seats <= 1, `round ${String(round)}: ${String(seats)} seats after ${tally(responses)}`);
+    const post = lfgPostSchema.parse((await call(round, 'GET', `/v1/lfg/${id}`)).body);
+    t.is(post.freeSlots, 5 - seats, `round ${String(round)}`);
+    t.is(post.members.length, seats, `round ${String(round)}`);
+  }
+});
+
+test('a post closed while players join keeps no seat, and no more joins succeed than it has slots', async (t) => {
+  const { auth: owner } = await signUp(first.url, 'closing_owner');
+  const joiners = await Promise.all(Array.from({ length: 8 }, async (_, index) => (await signUp(second.url, `late_joiner_${String(index)}`)).auth));
+  for (let round = 0; round < rounds; round++) {
+    const id = await publish(owner, 3);
+    const joins = joiners.map(async (auth, index) => ({ label: 'join', response: await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) }));
+    const close = (async () => {
+      await sleep(round * 5);
+      return { label: 'close', response: await call(round, 'DELETE', `/v1/lfg/${id}`, { headers: owner }) };
+    })();
+    const responses = await Promise.all([...joins, close]);
+    t.is((await close).response.status, 204);
+    t.true(responses.filter(({ label, response }) => label === 'join' && response.status === 200).length <= 3, tally(responses));
+    t.is(await db.collection('lfgClaims').countDocuments({ postId: id }), 0, `round ${String(round)}: ${tally(responses)}`);
+  }
+});
+
+test('a player deleted while publishing and joining keeps no post and no seat, and a new player with the nick inherits none', async (t) => {
+  const { auth: host } = await signUp(first.url, 'race_host');
+  for (let round = 0; round < rounds; round++) {
+    const nick = `doomed_${String(round)}`;
+    const { auth } = await signUp(second.url, nick, { contact: 'doomed#1' });
+    const hosted = await Promise.all([publish(host, 5), publish(host, 5), publish(host, 5)]);
+    const requests = [
+      ...Array.from({ length: 4 }, (_, index) => async () => ({ label: 'publish', response: await call(index, 'POST', '/v1/lfg', { body: lfgPost(3), headers: auth }) })),
+      ...hosted.map((id, index) => async () => ({ label: 'join', response: await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) })),
+      async () => {
+        await sleep(round * 4);
+        return { label: 'delete', response: await call(round, 'DELETE', `/v1/players/${nick}`, { headers: operator }) };
+      },
+    ];
+    const responses = await Promise.all(requests.map((request) => request()));
+    t.is(responses.at(-1)?.response.status, 204);
+    const what = `round ${String(round)}: ${tally(responses)}`;
+    t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: nick }), 0, what);
+    t.is(await db.collection('lfgClaims').countDocuments({ memberKey: nick }), 0, what);
+
+    const { auth: successor } = await signUp(first.url, nick, { contact: 'successor#2' });
+    for (const id of hosted) {
+      const post = lfgPostSchema.parse((await call(round, 'GET', `/v1/lfg/${id}`, { headers: successor })).body);
+      t.false(post.members.some((member) => member.nick === nick), what);
+    }
+  }
+});
+
+test('a password change racing the deletion of its profile leaves no password behind', async (t) => {
+  for (let round = 0; round < rounds; round++) {
+    const nick = `vanishing_${String(round)}`;
+    const { auth } = await signUp(first.url, nick);
+    const incarnation = await incarnationOf(nick);
+    // The change hashes twice (the current password, then the new one); the deletion lands somewhere in between or after.
+    const change = call(round, 'PUT', `/v1/players/${nick}/password`, { body: { currentPassword: testPassword, newPassword: 'a brand new passphrase' }, headers: auth });
+    await sleep(40 + round * 60);
+    t.is((await call(round + 1, 'DELETE', `/v1/players/${nick}`, { headers: operator })).status, 204);
+    const changed = await change;
+    t.true([204, 401].includes(changed.status), changed.text);
+    t.is(await db.collection('credentials').countDocuments({ incarnation }), 0, `round ${String(round)}: change answered ${String(changed.status)}`);
+  }
+});
+
+test('a password change overtaken by two later ones is refused, though the later cleanup freed its version', async (t) => {
+  const accounts = new AccountRepository(db, { operationTimeoutMs: 10_000 });
+  await signUp(first.url, 'overtaken');
+  const incarnation = await incarnationOf('overtaken');
+  const original = await accounts.current('overtaken', incarnation);
+  if (original === undefined) throw new Error('no password');
+  // B and then C land while A, started from the same password as B, is still hashing.
+  const afterB = await accounts.replace(original, 'hash-b', new Date());
+  const afterC = await accounts.replace(afterB, 'hash-c', new Date());
+  await t.throwsAsync(accounts.replace(original, 'hash-a', new Date()), { instanceOf: CredentialTakenError });
+  t.like(await accounts.current('overtaken', incarnation), { id: afterC.id, hash: 'hash-c' });
+});
