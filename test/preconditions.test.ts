@@ -1,5 +1,5 @@
 // Conditional requests and write conflicts as the README promises them: If-None-Match answers 304 only for
-// the current version, If-Match compares strongly, the nick in a body may differ in letter case only, and
+// the current version and keeps a write off a version it names, If-Match compares strongly (on GET too), the nick in a body may differ in letter case only, and
 // a write that keeps losing the race ends in 409 with nothing changed.
 import test from 'ava';
 import { MongoClient } from 'mongodb';
@@ -94,4 +94,32 @@ test('a write that runs out of retries gets 409 and changes nothing', async (t) 
 
   await claims.deleteOne({ _id: claim.insertedId });
   t.is((await call('PATCH', '/v1/players/pile_up', { body: { age: 98 } })).status, 200, 'the write lands once the other writer is gone');
+});
+
+test('If-None-Match on a write: a current tag (weak or not) or * gets 412 and changes nothing; a stale one lets it through', async (t) => {
+  const etag = await create('inm_writer');
+  const writes = [['PATCH', { age: 77 }], ['PUT', validProfile('inm_writer', { age: 77 })], ['DELETE', undefined]] as const;
+  for (const tag of [etag, `W/${etag}`, `"stale", ${etag}`, '*']) {
+    for (const [method, body] of writes) {
+      const response = await call(method, '/v1/players/inm_writer', { headers: { 'If-None-Match': tag }, ...(body === undefined ? {} : { body }) });
+      t.is(response.status, 412, `${method} ${tag}`);
+      t.is(response.headers.get('content-type'), 'application/problem+json');
+    }
+  }
+  const stored = await call('GET', '/v1/players/inm_writer');
+  t.is(stored.headers.get('etag'), etag, 'unchanged');
+  const patched = await call('PATCH', '/v1/players/inm_writer', { body: { age: 41 }, headers: { 'If-None-Match': '"stale"' } });
+  t.is(patched.status, 200);
+  t.is(playerSchema.parse(patched.body).age, 41);
+  t.is((await call('DELETE', '/v1/players/inm_writer', { headers: { 'If-None-Match': etag } })).status, 204, 'the tag went stale with the PATCH');
+});
+
+test('If-Match on GET: the current tag or * gets the player, any other 412', async (t) => {
+  const etag = await create('im_reader');
+  t.is((await call('GET', '/v1/players/im_reader', { headers: { 'If-Match': etag } })).status, 200);
+  t.is((await call('GET', '/v1/players/im_reader', { headers: { 'If-Match': '*' } })).status, 200);
+  const stale = await call('GET', '/v1/players/im_reader', { headers: { 'If-Match': '"stale"' } });
+  t.is(stale.status, 412);
+  t.is((stale.body as ProblemBody).status, 412);
+  t.is((await call('GET', '/v1/players/no_such_reader', { headers: { 'If-Match': '*' } })).status, 404);
 });

@@ -57,7 +57,7 @@ export class AccountService {
     try {
       await this.#repository.createFirst(profile.nick, stored.version.incarnation, hash, this.#now());
     } catch (error) {
-      await this.#players.delete(profile.nick, { revisions: [stored.revision] }, undefined).catch(() => undefined);
+      await this.#players.delete(profile.nick, { match: [stored.revision] }, undefined).catch(() => undefined);
       throw credentialConflict(error, `The nick "${profile.nick}" is being signed up concurrently; retry.`);
     }
     await this.#outliveNoProfile(profile.nick, stored.version.incarnation);

@@ -16,8 +16,14 @@ import { SharedResult } from './shared-result.ts';
  */
 export type Writer = string | undefined;
 
-/** A parsed If-Match header: `*` (any current version) or a list of strong entity tags. */
-export type Precondition = { readonly anyVersion: true } | { readonly revisions: readonly string[] };
+/** Versions named by an If-Match or If-None-Match header: `*` (any current version) or a list of revisions. */
+export type Revisions = '*' | readonly string[];
+
+/** RFC 9110 §13.1: the write needs the player at one of `match`, and at none of `noneMatch`. */
+export interface Precondition {
+  readonly match?: Revisions;
+  readonly noneMatch?: Revisions;
+}
 
 export interface PlayerPage {
   readonly items: Player[];
@@ -136,12 +142,12 @@ export class PlayerService {
       // The writer's profile was deleted since its token was checked (the write itself is conditional on
       // the profile read here, so it cannot land on another one either).
       if (writer !== undefined && current?.version.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);
-      if (current === undefined || (precondition !== undefined && !satisfies(precondition, current.revision))) {
-        throw preconditionOrMissing(nick, precondition);
-      }
+      if (current === undefined) throw preconditionOrMissing(nick, precondition);
+      if (precondition !== undefined && !satisfies(precondition, current.revision)) throw preconditionFailed(nick);
       const outcome = await write(current, this.#now());
       if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
-      if (outcome === 'missing' || precondition !== undefined) throw preconditionOrMissing(nick, precondition);
+      // A client that named the version it edits wants that one; If-None-Match alone is checked again on the next.
+      if (outcome === 'missing' || precondition?.match !== undefined) throw preconditionOrMissing(nick, precondition);
       // Spread the retries of writers that collided, so they do not collide again in lockstep.
       await sleep(Math.random() * 10 * attempt);
     }
@@ -149,18 +155,25 @@ export class PlayerService {
   }
 }
 
-export function satisfies(precondition: Precondition, revision: string): boolean {
-  return 'anyVersion' in precondition || precondition.revisions.includes(revision);
+export function satisfies({ match, noneMatch }: Precondition, revision: string): boolean {
+  const names = (revisions: Revisions) => revisions === '*' || revisions.includes(revision);
+  return (match === undefined || names(match)) && (noneMatch === undefined || !names(noneMatch));
 }
 
 function missing(nick: string): AppError {
   return notFound(`No player has the nick "${nick}".`);
 }
 
-/** RFC 9110: a failed If-Match (including on a missing resource) is 412; without one, a missing player is 404. */
+/**
+ * RFC 9110: a failed If-Match (including on a missing resource) is 412, as is a failed If-None-Match; a
+ * missing player without If-Match is 404 (If-None-Match holds where nothing exists).
+ */
 function preconditionOrMissing(nick: string, precondition: Precondition | undefined): AppError {
-  if (precondition === undefined) return missing(nick);
-  return new AppError(412, { detail: `"${nick}" has changed or no longer exists; GET it again for its current ETag.` });
+  return precondition?.match === undefined ? missing(nick) : preconditionFailed(nick);
+}
+
+export function preconditionFailed(nick: string): AppError {
+  return new AppError(412, { detail: `"${nick}" is not at a version the request's If-Match or If-None-Match allows (it has changed, or no longer exists); GET it for its current ETag.` });
 }
 
 function assertSameIdentity(pathNick: string, bodyNick: string | undefined): void {

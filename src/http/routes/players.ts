@@ -15,7 +15,7 @@ import {
   playerSearchSchema,
   type Player,
 } from '../../players/schema.ts';
-import type { PlayerService, Precondition } from '../../players/service.ts';
+import { preconditionFailed, satisfies, type PlayerService, type Precondition, type Revisions } from '../../players/service.ts';
 import { caller, callerProfile } from '../authentication.ts';
 import { commonProblems, hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
@@ -28,6 +28,7 @@ const playerResponse = (description: string): ResponseSpec => ({ description, sc
 
 const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
+const ifNoneMatchHeader = { name: 'If-None-Match', description: '* or ETags; the write happens only if the player is at none of these versions (412 otherwise; * always fails, as the player exists)' };
 
 const owner = { owner: 'nick' } as const;
 
@@ -74,10 +75,22 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'A player by nick (any letter case); contact only with a token',
       tag: 'players',
       access: 'optional',
-      headers: [{ name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' }],
-      responses: { 200: playerResponse('The player'), 304: { description: 'Not modified', headers: versionHeaders }, ...commonProblems, 404: problem('No such player') },
+      headers: [
+        { name: 'If-None-Match', description: 'ETag the client has; 304 when it is still current' },
+        { name: 'If-Match', description: 'ETags; 412 unless the player is at one of these versions' },
+      ],
+      responses: {
+        200: playerResponse('The player'),
+        304: { description: 'Not modified', headers: versionHeaders },
+        ...commonProblems,
+        404: problem('No such player'),
+        412: problem('If-Match does not match the current ETag'),
+      },
       handle: async (ctx, { params: { nick } }) => {
         const stored = await service.get(nick);
+        // If-None-Match is answered below with a 304, as RFC 9110 §13.2.2 has it for GET.
+        const { match } = precondition(ctx) ?? {};
+        if (match !== undefined && !satisfies({ match }, stored.revision)) throw preconditionFailed(nick);
         const view = viewOf(ctx);
         if (matchesAny(ctx.get('If-None-Match'), representationTag(stored.revision, view))) {
           setVersionHeaders(ctx, stored, view);
@@ -96,7 +109,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'Replace a player profile (the nick stays); owner only',
       tag: 'players',
       access: owner,
-      headers: [ifMatchHeader],
+      headers: [ifMatchHeader, ifNoneMatchHeader],
       body: { schema: playerReplaceSchema, contentTypes: jsonBody },
       responses: {
         200: playerResponse('Replaced'),
@@ -117,7 +130,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'Change some fields (JSON merge patch; null removes bio or contact); owner only',
       tag: 'players',
       access: owner,
-      headers: [ifMatchHeader],
+      headers: [ifMatchHeader, ifNoneMatchHeader],
       body: { schema: playerPatchSchema, contentTypes: mergePatch },
       responses: {
         200: playerResponse('Updated'),
@@ -138,7 +151,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       summary: 'Remove a player profile; its owner or the operator',
       tag: 'players',
       access: { ...owner, operator: true },
-      headers: [ifMatchHeader],
+      headers: [ifMatchHeader, ifNoneMatchHeader],
       responses: {
         204: { description: 'Deleted' },
         ...commonProblems,
@@ -213,15 +226,23 @@ function entityTags(header: string): string[] {
 }
 
 /**
- * If-Match uses strong comparison (RFC 9110 §13.1.1): weak tags never match. Either view's tag names the
- * stored version, which is what a write must still find.
+ * If-Match uses strong comparison (RFC 9110 §13.1.1), so weak tags never match; If-None-Match weak
+ * comparison (§13.1.2). Either view's tag names the stored version, which is what a request must find.
  */
 function precondition(ctx: Context): Precondition | undefined {
-  const header = ctx.get('If-Match').trim();
-  if (header === '') return undefined;
-  if (header === '*') return { anyVersion: true };
-  const revisions = entityTags(header).flatMap((tag) => /^"([^"]*)"$/.exec(tag)?.slice(1) ?? []).map((tag) => (tag.endsWith(publicSuffix) ? tag.slice(0, -publicSuffix.length) : tag));
-  return { revisions };
+  const match = revisionsIn(ctx.get('If-Match'), (tag) => tag);
+  const noneMatch = revisionsIn(ctx.get('If-None-Match'), (tag) => tag.replace(/^W\//, ''));
+  if (match === undefined && noneMatch === undefined) return undefined;
+  return { ...(match === undefined ? {} : { match }), ...(noneMatch === undefined ? {} : { noneMatch }) };
+}
+
+function revisionsIn(header: string, compared: (tag: string) => string): Revisions | undefined {
+  const value = header.trim();
+  if (value === '') return undefined;
+  if (value === '*') return '*';
+  return entityTags(value)
+    .flatMap((tag) => /^"([^"]*)"$/.exec(compared(tag))?.slice(1) ?? [])
+    .map((tag) => (tag.endsWith(publicSuffix) ? tag.slice(0, -publicSuffix.length) : tag));
 }
 
 /** If-None-Match uses weak comparison (RFC 9110 §13.1.2). */
