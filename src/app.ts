@@ -57,7 +57,9 @@ export function createApp(deps: AppDependencies): App {
       // The route has already checked the media type against its own list (JSON or merge patch).
       detectJSON: () => true,
       jsonLimit: String(deps.bodyLimitBytes),
-      jsonStrict: true,
+      // Any JSON value parses: the route's schema then says that it must be an object, in its own words,
+      // rather than the parser calling `null` or `"text"` invalid JSON.
+      jsonStrict: false,
     }),
     identifyCaller((token) => deps.accounts.authenticate(token)),
   );

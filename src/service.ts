@@ -103,6 +103,7 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
     connections.listener(app.handle),
   );
   server.maxConnections = http.maxConnections;
+  server.on('clientError', connections.refuse);
   attachLifecycle(server, {
     connections,
     readiness: () => database.readiness(),

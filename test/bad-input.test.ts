@@ -1,7 +1,9 @@
 // Bad input of every kind gets a clear 4xx problem+json: never a stack trace, never a 5xx, never a
 // MongoDB operator passed through. Also: request ids and the one-line-per-request log.
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
+import { RawConnection } from './helpers/raw-http.ts';
 import { send, signUp, validPlayer, type JsonResponse, type ProblemBody } from './helpers/players.ts';
 import { histogram, parseExposition, type Sample } from './helpers/prometheus.ts';
 
@@ -42,9 +44,34 @@ test('unknown fields are a 400 naming each of them', async (t) => {
   t.true(problem.errors?.every((error) => error.detail === 'unknown field'));
 });
 
-test('a body that is not an object points at the whole body', async (t) => {
-  const problem = assertProblem(t, await call('POST', '/v1/players', { rawBody: '[[[]]]', headers: { 'content-type': 'application/json' } }), 400);
-  t.deepEqual(pointers(problem), ['']);
+test('a body that is JSON but not an object points at the whole body, and is not called invalid JSON', async (t) => {
+  for (const rawBody of ['[[[]]]', 'null', '"text"', '42', 'true']) {
+    const problem = assertProblem(t, await call('POST', '/v1/players', { rawBody, headers: { 'content-type': 'application/json' } }), 400);
+    t.deepEqual(pointers(problem), [''], rawBody);
+    t.regex(problem.errors?.[0]?.detail ?? '', /expected object/, rawBody);
+    t.notRegex(problem.detail, /not valid JSON/, rawBody);
+  }
+});
+
+test('a write with a Content-Type but no body at all is a 400 saying the body is empty', async (t) => {
+  // fetch always sends a length with a body, so the request goes out by hand: no Content-Length, no Transfer-Encoding.
+  const connection = await RawConnection.open(Number(new URL(api.url).port));
+  t.teardown(() => { connection.destroy(); });
+  await connection.write(`PUT /v1/players/someone HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: ${owner.Authorization ?? ''}\r\n\r\n`);
+  const response = await connection.response();
+  t.is(response?.status, 400);
+  t.is(response?.headers['content-type'], 'application/problem+json');
+  t.regex(response?.body ?? '', /The request body is empty/);
+});
+
+test('withdrawn ISO 639-1 codes are a 400 naming the code to use, so no language is listed twice', async (t) => {
+  for (const [withdrawn, current] of [['iw', 'he'], ['in', 'id'], ['ji', 'yi'], ['jw', 'jv'], ['mo', 'ro'], ['sh', 'sr']]) {
+    const problem = assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { languages: [current, withdrawn] }, headers: { ...owner, 'content-type': 'application/merge-patch+json' } }), 400);
+    t.deepEqual(pointers(problem), ['/languages/1'], withdrawn);
+    t.is(problem.errors?.[0]?.detail, `withdrawn from ISO 639-1; use "${current}"`);
+    assertProblem(t, await call('GET', `/v1/players?language=${withdrawn}`), 400);
+  }
+  t.is((await call('PATCH', '/v1/players/someone', { body: { languages: ['tl', 'he'] }, headers: owner })).status, 200, 'current codes Intl would rename (tl) stay valid');
 });
 
 test('wrong types and out-of-range values are a 400 with one error per field', async (t) => {
@@ -102,8 +129,17 @@ test('a body that does not match its Content-Encoding is a 400 pointing at the w
     t.deepEqual(pointers(corrupt), [''], encoding);
   }
   const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
-  const unknown = assertProblem(t, await call('POST', '/v1/players', { rawBody: '{}', headers: { ...headers, 'content-encoding': 'compress' } }), 415);
-  t.regex(unknown.detail, /Content-Encoding: compress/);
+  const unknown = await call('POST', '/v1/players', { rawBody: '{}', headers: { ...headers, 'content-encoding': 'compress' } });
+  t.regex(assertProblem(t, unknown, 415).detail, /Content-Encoding: compress/);
+  t.is(unknown.headers.get('accept-encoding'), 'gzip, deflate, br');
+});
+
+test('content codings are case-insensitive, and x-gzip is gzip', async (t) => {
+  const patch = JSON.stringify({ age: 44 });
+  for (const encoding of ['GZIP', 'Gzip', 'x-gzip', 'X-GZIP']) {
+    const response = await fetch(`${api.url}/v1/players/someone`, { method: 'PATCH', headers: { ...owner, 'content-type': 'application/json', 'content-encoding': encoding }, body: gzipSync(patch) });
+    t.is(response.status, 200, `${encoding}: ${await response.text()}`);
+  }
 });
 
 test('only routes that take a body parse one', async (t) => {

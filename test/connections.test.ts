@@ -106,6 +106,7 @@ test('clients that trickle their headers or body are disconnected within the con
   const slowHeaders = await trickle('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X');
   t.true(slowHeaders.closedAfterMs >= 1000 && slowHeaders.closedAfterMs < 2500, `headers: closed after ${String(slowHeaders.closedAfterMs)} ms`);
   t.is(slowHeaders.response?.status, 408);
+  t.is(slowHeaders.response?.headers['content-type'], 'application/problem+json');
 
   const slowBody = await trickle('POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', ' ');
   t.true(slowBody.closedAfterMs >= 2000 && slowBody.closedAfterMs < 3500, `body: closed after ${String(slowBody.closedAfterMs)} ms`);
@@ -117,4 +118,28 @@ test('clients that trickle their headers or body are disconnected within the con
   t.is(await extra.response(), undefined, 'a connection over the cap is closed unanswered');
   await open[0]?.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   t.is((await open[0]?.response())?.status, 200, 'connections under the cap are served');
+});
+
+test('requests the HTTP parser refuses before the app sees them get their status as a problem, and the connection closes', async (t) => {
+  const cases: [request: string, status: number][] = [
+    ['FOO /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400],
+    ['GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n', 400],
+    [`GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`, 431],
+  ];
+  for (const [request, status] of cases) {
+    const connection = await RawConnection.open(port);
+    t.teardown(() => { connection.destroy(); });
+    await connection.write(request);
+    const response = await connection.response();
+    t.is(response?.status, status, request.slice(0, 40));
+    t.is(response?.headers['content-type'], 'application/problem+json');
+    t.is(response?.headers['x-content-type-options'], 'nosniff');
+    t.is(response?.headers.connection, 'close');
+    t.like(JSON.parse(response?.body ?? '{}'), { type: 'about:blank', status });
+    await connection.closed;
+  }
+  const after = await RawConnection.open(port);
+  t.teardown(() => { after.destroy(); });
+  await after.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  t.is((await after.response())?.status, 200, 'the server serves on');
 });

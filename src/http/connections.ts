@@ -1,14 +1,26 @@
 // Keep-alive connections handled so that no request the server has started to read goes unanswered:
 // - a response sent before its request body was read (413, 415, 400...) says `Connection: close`, and the
 //   connection is closed without a reset (see lingeringClose);
+// - a request Node's parser refuses before the app sees it (not HTTP/1.1, headers too large or too slow)
+//   gets its status as a problem, like every other error, instead of Node's bare status line;
 // - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
 //   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
+import { securityHeaders } from './security-headers.ts';
 
 /** How long a closing connection keeps discarding what the client still sends. */
 const lingerMs = 2000;
+
+/** Node's parser errors and what they stand for (the statuses Node itself would answer). */
+const parserRefusals: Readonly<Record<string, { status: number; detail: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, detail: 'The request line and headers are larger than the server accepts.' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, detail: 'The chunk extensions of the request body are larger than the server accepts.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'The request did not arrive in time.' },
+};
+const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
+const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** A request whose body was not read to the end closes its connection after the response. */
 export function closeIfBodyUnread(ctx: Context): void {
@@ -51,6 +63,19 @@ export class ConnectionDrain {
     this.#handlers -= 1;
     if (this.#handlers === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
   }
+
+  /** The server's `clientError` listener; as Node's own, it answers only if no response has begun on the connection. */
+  readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
+    const responding = [...this.#pending].some((response) => response.socket === socket && response.headersSent);
+    if (socket.writable && !responding && error.code !== 'ECONNRESET') {
+      const { status, detail } = parserRefusals[error.code ?? ''] ?? malformed;
+      const title = STATUS_CODES[status] ?? 'Error';
+      const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+      const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
+      socket.write(head + body);
+    }
+    socket.destroy();
+  };
 
   /** From now on every response, including those of requests in flight, asks the client to close. */
   drain(): void {

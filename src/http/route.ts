@@ -102,7 +102,13 @@ function parse<S extends z.ZodType>(ctx: Context, schema: S, value: unknown, whe
  * Reading the body fails only because of the body: too large (413), an unknown Content-Encoding (415),
  * not JSON, not decodable per its Content-Encoding, cut short. Everything but a parser fault is a 4xx.
  */
+/** The content codings the body parser decodes (RFC 9110 §12.5.3: a 415 for a coding lists them). */
+const acceptedEncodings = 'gzip, deflate, br';
+
 async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
+  // RFC 9110 §8.4.1: codings are case-insensitive, and x-gzip is gzip; the parser knows lower-case names only.
+  const encoding = ctx.req.headers['content-encoding'];
+  if (encoding !== undefined) ctx.req.headers['content-encoding'] = encoding.trim().toLowerCase().replace(/^x-gzip$/, 'gzip');
   try {
     await parseBody(ctx, settled);
   } catch (error) {
@@ -114,7 +120,8 @@ function bodyProblem(ctx: Context, error: unknown): unknown {
   const { status, message, limit } = error as { status?: unknown; message?: unknown; limit?: unknown };
   const reason = String(message);
   if (status === 413) return new AppError(413, { detail: `The request body is larger than ${String(limit)} bytes.` });
-  if (status === 415) return new AppError(415, { detail: `${reason}.` });
+  // The route has checked the media type already: only the coding is left to be unsupported.
+  if (status === 415) return new AppError(415, { detail: `${reason}.`, headers: { 'Accept-Encoding': acceptedEncodings } });
   if (typeof status === 'number' && status >= 500) return error;
   const encoding = ctx.get('Content-Encoding');
   const detail =
@@ -130,8 +137,10 @@ function bodyProblem(ctx: Context, error: unknown): unknown {
 const wholeInput = '';
 
 function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
-  // is() answers null when there is no body at all; that is as unsupported as the wrong type.
-  if (ctx.is(...contentTypes)) return;
+  const matched = ctx.is(...contentTypes);
+  // null: no body at all (neither Content-Length nor Transfer-Encoding), whatever the Content-Type says.
+  if (matched === null) throw emptyBody();
+  if (matched !== false) return;
   const accepted = contentTypes.join(', ');
   const advertised: Partial<Record<string, Record<string, string>>> = { POST: { 'Accept-Post': accepted }, PATCH: { 'Accept-Patch': accepted } };
   throw new AppError(415, {
@@ -143,11 +152,13 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
 /** The parsed body; an empty one is an error, not the empty object the JSON parser makes of it. */
 function requestBody(ctx: Context): unknown {
   const { rawBody, body } = ctx.request;
-  if (rawBody.trim() === '') {
-    const detail = 'The request body is empty; send a JSON object.';
-    throw new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
-  }
+  if (rawBody.trim() === '') throw emptyBody();
   return body;
+}
+
+function emptyBody(): AppError {
+  const detail = 'The request body is empty; send a JSON object.';
+  return new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
 }
 
 /** /v1/players/:nick → /v1/players/{nick} */

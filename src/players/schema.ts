@@ -9,6 +9,9 @@ export const regions = ['eu', 'na', 'sa', 'asia', 'oceania', 'africa', 'me'] as 
 
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 
+/** Codes ISO 639-1 withdrew, with their replacements (ISO 639-2 Registration Authority, changes 1989-2008). */
+const withdrawnLanguageCodes: Readonly<Record<string, string>> = { iw: 'he', in: 'id', ji: 'yi', jw: 'jv', mo: 'ro', sh: 'sr' };
+
 export const nickSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{3,24}$/, '3-24 characters: letters, digits, _ or -')
@@ -22,7 +25,9 @@ export const languageSchema = z
   // abort: zod 4 runs later checks after a failed one, and Intl.DisplayNames throws on non-codes.
   .regex(/^[a-z]{2}$/, { message: 'an ISO 639-1 code such as en or es', abort: true })
   // The pattern admits "xx"; Intl knows which two-letter codes are real languages.
-  .refine((code) => languageNames.of(code) !== undefined, 'not an ISO 639-1 language code');
+  .refine((code) => languageNames.of(code) !== undefined, 'not an ISO 639-1 language code')
+  // Intl still names these, so one language could be listed twice and missed by a search for its code.
+  .refine((code) => !Object.hasOwn(withdrawnLanguageCodes, code), { error: (issue) => `withdrawn from ISO 639-1; use "${withdrawnLanguageCodes[String(issue.input)] ?? ''}"` });
 
 export const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -38,9 +43,9 @@ const uniqueItems = (items: readonly unknown[]) => new Set(items).size === items
 
 // Each array has one definition, used by every schema that takes it, so no body can carry more items
 // than a stored player has: a longer array is one error, not one per item.
-const platformsSchema = z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat');
+const platformsSchema = z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat').meta({ uniqueItems: true });
 const gamesSchema = z.array(gameSchema).min(1).max(50);
-export const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat');
+export const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat').meta({ uniqueItems: true });
 
 /** What a client sends to create or fully replace a player. */
 export const playerInputSchema = z
