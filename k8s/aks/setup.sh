@@ -15,10 +15,19 @@ KEYVAULT_NAME="${KEYVAULT_NAME:-playerfinderkv$RANDOM}"   # globally unique, 3-2
 INGRESS_HOST="${INGRESS_HOST:-playerfinder.example.com}"
 TLS_PFX="${TLS_PFX:-}"                            # certificate for INGRESS_HOST (PFX); empty: a self-signed one
 DEPLOY_WITH="${DEPLOY_WITH:-skaffold}"            # how the image is built: skaffold | docker; helm installs it either way
+KEYVAULT_ADMIN_ID="${KEYVAULT_ADMIN_ID:-}"        # who may write the vault's certificates; empty: the signed-in user
+KEYVAULT_ADMIN_TYPE="${KEYVAULT_ADMIN_TYPE:-User}" # User, or ServicePrincipal when a pipeline runs this
+KEYVAULT_RETRY_SECONDS="${KEYVAULT_RETRY_SECONDS:-30}" # between attempts to store the certificate (10 at most)
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
 MONGO_TAG="${MONGO_TAG:-$(sed -n 's/^    tag: "\(.*\)"$/\1/p' chart/values.yaml)}"
+
+# skaffold (v2.16) asks `helm version --client`, which Helm 4 refuses: find out now, not after the cluster exists.
+if [ "$DEPLOY_WITH" = skaffold ] && ! helm version --client > /dev/null 2>&1; then
+  echo "setup.sh: skaffold needs Helm 3 first on PATH (Helm 4 refuses 'helm version --client'); put Helm 3 first, or run with DEPLOY_WITH=docker" >&2
+  exit 1
+fi
 
 echo "==> resource group $RESOURCE_GROUP ($LOCATION)"
 az group create --name "$RESOURCE_GROUP" --location "$LOCATION" --output none
@@ -58,17 +67,31 @@ kubectl apply -f k8s/aks/storageclass-zrs.yaml
 
 echo "==> Key Vault $KEYVAULT_NAME with the Ingress certificate, attached to the app routing add-on"
 az keyvault create --resource-group "$RESOURCE_GROUP" --name "$KEYVAULT_NAME" --location "$LOCATION" --enable-rbac-authorization true --output none
-if [ -n "$TLS_PFX" ]; then
-  az keyvault certificate import --vault-name "$KEYVAULT_NAME" --name playerfinder --file "$TLS_PFX" --output none
-else
-  echo "    no TLS_PFX: creating a self-signed certificate for $INGRESS_HOST (browsers will warn)"
-  az keyvault certificate get-default-policy \
-    | sed "s/CN=CLIGetDefaultPolicy/CN=$INGRESS_HOST/" > "${TMPDIR:-/tmp}/playerfinder-cert-policy.json"
-  az keyvault certificate create --vault-name "$KEYVAULT_NAME" --name playerfinder \
-    --policy "@${TMPDIR:-/tmp}/playerfinder-cert-policy.json" --output none
-fi
-az aks approuting update --resource-group "$RESOURCE_GROUP" --name "$CLUSTER_NAME" --enable-kv \
-  --attach-kv "$(az keyvault show --name "$KEYVAULT_NAME" --query id --output tsv)"
+KEYVAULT_ID="$(az keyvault show --name "$KEYVAULT_NAME" --query id --output tsv)"
+# An RBAC vault gives its creator no access to its contents: certificates need a data-plane role.
+echo "    Key Vault Certificates Officer on the vault for ${KEYVAULT_ADMIN_ID:-the signed-in user}"
+az role assignment create --role "Key Vault Certificates Officer" \
+  --assignee-object-id "${KEYVAULT_ADMIN_ID:-$(az ad signed-in-user show --query id --output tsv)}" \
+  --assignee-principal-type "$KEYVAULT_ADMIN_TYPE" --scope "$KEYVAULT_ID" --output none
+store_certificate() {
+  if [ -n "$TLS_PFX" ]; then
+    az keyvault certificate import --vault-name "$KEYVAULT_NAME" --name playerfinder --file "$TLS_PFX" --output none
+  else
+    echo "    no TLS_PFX: creating a self-signed certificate for $INGRESS_HOST (browsers will warn)"
+    az keyvault certificate get-default-policy \
+      | sed "s/CN=CLIGetDefaultPolicy/CN=$INGRESS_HOST/" > "${TMPDIR:-/tmp}/playerfinder-cert-policy.json"
+    az keyvault certificate create --vault-name "$KEYVAULT_NAME" --name playerfinder \
+      --policy "@${TMPDIR:-/tmp}/playerfinder-cert-policy.json" --output none
+  fi
+}
+# A new role assignment takes up to a few minutes to reach Key Vault.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if store_certificate; then break; fi
+  if [ "$attempt" = 10 ]; then echo "setup.sh: could not store the certificate in $KEYVAULT_NAME" >&2; exit 1; fi
+  echo "    not allowed yet (the role assignment is propagating); retrying in $KEYVAULT_RETRY_SECONDS s"
+  sleep "$KEYVAULT_RETRY_SECONDS"
+done
+az aks approuting update --resource-group "$RESOURCE_GROUP" --name "$CLUSTER_NAME" --enable-kv --attach-kv "$KEYVAULT_ID"
 CERT_URI="$(az keyvault certificate show --vault-name "$KEYVAULT_NAME" --name playerfinder --query id --output tsv)"
 chart_settings=(
   --set "mongodb.image.repository=$ACR_SERVER/mongo"

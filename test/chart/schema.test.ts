@@ -12,6 +12,11 @@ const invalid: readonly { readonly what: string; readonly options: RenderOptions
   { what: 'mongosh probe timeout below 5 s', options: { set: ['mongodb.readinessProbe.timeoutSeconds=1'] }, message: /\/mongodb\/readinessProbe\/timeoutSeconds.*minimum/ },
   { what: 'port out of range', options: { set: ['app.port=80'] }, message: /\/app\/port.*minimum/ },
   { what: 'even replica set', options: { set: ['mongodb.replicaCount=2'] }, message: /mongodb\.replicaCount=2: use 1 \(standalone\) or an odd number/ },
+  {
+    what: 'a release name too long for the MongoDB pods\' revision label',
+    options: { release: 'games-leaderboard-staging-westeurope-2' },
+    message: /StatefulSet would be named games-leaderboard-staging-westeurope-2-playerfinder-mongodb \(59 characters\)/,
+  },
   { what: 'external database without its Secret', options: { set: ['mongodb.enabled=false'] }, message: /mongodb\.enabled=false needs externalDatabase\.existingSecret/ },
 ];
 

@@ -3,6 +3,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { loadConfig } from '../../src/config.ts';
 import { allOf, helms, names, one, renderScenario, scenarioNames, workloadPod } from './render.ts';
 import type { Manifest, ScenarioName } from './render.ts';
 import { containersOf, decodeBase64, podTemplates } from './kube.ts';
@@ -184,6 +185,9 @@ for (const helm of helms()) {
     );
     const config = one(manifests, 'ConfigMap', names.api).data ?? {};
     for (const key of ['MONGODB_HOST', 'MONGODB_USERNAME', 'MONGODB_REPLICA_SET']) t.false(key in config, key);
+    // The URI's own database and options stand: the ConfigMap overrides none of them.
+    const settings = loadConfig({ ...config, MONGODB_URI: 'mongodb://app:secret@db.example.com:27017/games?maxPoolSize=50&connectTimeoutMS=9000', AUTH_SECRET: 'a-signing-key-of-at-least-32-bytes!!' }).mongo;
+    t.like(settings, { database: 'games', maxPoolSize: undefined, connectTimeoutMs: undefined, serverSelectionTimeoutMs: 3000 });
     t.deepEqual(allSecretReferences(manifests).map((r) => r.name).sort(), [names.authSecret, 'playerfinder-db']);
   });
 

@@ -84,6 +84,7 @@ const clusterPrerequisites = (tag: string): [string, (call: readonly string[]) =
   ['mongo image imported into the registry', step('az', ['acr', 'import'], ['--name', names.ACR_NAME], ['--source', `docker.io/library/mongo:${tag}`], ['--image', `mongo:${tag}`])],
   ['zone-redundant disk class', step('kubectl', ['apply', '-f', 'k8s/aks/storageclass-zrs.yaml'])],
   ['key vault', step('az', ['keyvault', 'create'], ['--resource-group', names.RESOURCE_GROUP], ['--name', names.KEYVAULT_NAME])],
+  ['certificate access on the RBAC vault', step('az', ['role', 'assignment', 'create'], ['--role', 'Key Vault Certificates Officer'], ['--assignee-principal-type', 'User'])],
   ['certificate', step('az', ['keyvault', 'certificate', 'create'], ['--vault-name', names.KEYVAULT_NAME], ['--name', 'playerfinder'])],
   ['key vault attached to app routing', step('az', ['aks', 'approuting', 'update'], ['--name', names.CLUSTER_NAME], ['--enable-kv'])],
 ];
@@ -138,5 +139,20 @@ test('setup.sh stops at the first failing step', async (t) => {
   t.not(run.code, 0);
   const last = run.calls.at(-1) ?? [];
   t.deepEqual(last.slice(0, 3), ['az', 'aks', 'create']);
-  t.false(run.calls.some((call) => ['kubectl', 'helm', 'skaffold', 'docker'].includes(call[0] ?? '')));
+  // Only the up-front check of the Helm version ran before it.
+  t.deepEqual(run.calls.filter((call) => ['kubectl', 'helm', 'skaffold', 'docker'].includes(call[0] ?? '')).map((call) => call.join(' ')), ['helm version --client']);
+});
+
+test('setup.sh with skaffold refuses a Helm that skaffold cannot use (Helm 4) before creating anything', async (t) => {
+  const run = await runSetup(t, { FAIL_ON: 'helm version --client' });
+  t.not(run.code, 0);
+  t.regex(run.output, /skaffold needs Helm 3 first on PATH/);
+  t.deepEqual(run.calls.map((call) => call.slice(0, 2).join(' ')), ['helm version']);
+});
+
+test('setup.sh retries storing the certificate while the new role assignment propagates, and gives up with a message', async (t) => {
+  const run = await runSetup(t, { FAIL_ON: 'az keyvault certificate create', KEYVAULT_RETRY_SECONDS: '0' });
+  t.not(run.code, 0);
+  t.is(run.calls.filter(step('az', ['keyvault', 'certificate', 'create'])).length, 10);
+  t.regex(run.output, /could not store the certificate/);
 });
