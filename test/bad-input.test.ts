@@ -263,3 +263,16 @@ test('while MongoDB is unreachable, data routes answer 503 problem+json within s
 test('a method the API does not know is a 501 problem', async (t) => {
   assertProblem(t, await call('PROPFIND', '/v1/players'), 501);
 });
+
+test('a body that is not UTF-8 is a 400, and nothing is stored with replacement characters', async (t) => {
+  for (const bytes of [Buffer.from('{"firstName":"Jos\xe9"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x62, 0x69, 0x6f, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])]) {
+    const response = await fetch(`${api.url}/v1/players/someone`, { method: 'PATCH', headers: { ...owner, 'content-type': 'application/merge-patch+json' }, body: bytes });
+    const problem = (await response.json()) as ProblemBody;
+    t.is(response.status, 400);
+    t.regex(problem.detail, /not UTF-8/);
+    t.deepEqual(pointers(problem), ['']);
+  }
+  const stored = (await call('GET', '/v1/players/someone')).body as { firstName: string; bio?: string };
+  t.false(JSON.stringify(stored).includes('\uFFFD'));
+  t.is((await call('PATCH', '/v1/players/someone', { rawBody: JSON.stringify({ firstName: 'José' }), headers: { ...owner, 'content-type': 'application/merge-patch+json' } })).status, 200, 'UTF-8 is fine');
+});

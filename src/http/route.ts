@@ -153,6 +153,12 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
 function requestBody(ctx: Context): unknown {
   const { rawBody, body } = ctx.request;
   if (rawBody.trim() === '') throw emptyBody();
+  // The parser decodes bytes that are not UTF-8 to U+FFFD without a word; storing that would lose the
+  // client's text for good (RFC 8259 §8.1: JSON is UTF-8).
+  if (rawBody.includes('\uFFFD')) {
+    const detail = 'The request body is not UTF-8: it has bytes that do not decode (or U+FFFD, what they decode to).';
+    throw new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
+  }
   return body;
 }
 
