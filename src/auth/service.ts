@@ -85,8 +85,10 @@ export class AccountService {
   /** Retires every token issued before: they name the old password. `writer` is the caller's profile. */
   async changePassword(nick: string, currentPassword: string, newPassword: string, writer: string): Promise<void> {
     const credential = await this.#checkPassword(nick, currentPassword);
-    // The token's profile was deleted and the nick taken again since the token was checked.
-    if (credential !== undefined && credential.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);
+    // No password matched: a wrong one, or the token's profile was deleted since the token was checked
+    // (and the nick perhaps taken again), which is no matter of the password.
+    const profile = credential?.incarnation ?? (await this.#players.find(nick))?.version.incarnation;
+    if (profile?.toHexString() !== writer) throw invalidToken(tokenRevoked);
     if (credential === undefined) throw new AppError(403, { detail: 'The current password is wrong.' });
     const hash = await this.#hasher.hash(newPassword);
     try {
