@@ -160,7 +160,7 @@ const mutations: readonly Mutation[] = [
     search: 'const match = hashFormat.exec(stored ?? (await this.#dummy));',
     replace: "if (stored === undefined) return false;\n    const match = hashFormat.exec(stored);",
     tests: ['test/accounts-api.test.ts'],
-    match: ['an unknown nick and a wrong password*'],
+    match: ['an unknown nick gets the same 401*'],
   },
   {
     bug: 'login throttling never engages',
