@@ -62,6 +62,8 @@ test('a write with a Content-Type but no body at all is a 400 saying the body is
   t.is(response?.status, 400);
   t.is(response?.headers['content-type'], 'application/problem+json');
   t.regex(response?.body ?? '', /The request body is empty/);
+  const blank = assertProblem(t, await call('PUT', '/v1/players/someone', { rawBody: ' \n\t ', headers: { ...owner, 'content-type': 'application/json' } }), 400);
+  t.regex(blank.detail, /The request body is empty/, 'whitespace only');
 });
 
 test('withdrawn ISO 639-1 codes are a 400 naming the code to use, so no language is listed twice', async (t) => {

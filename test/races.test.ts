@@ -1,13 +1,20 @@
 // Requests that race each other, over real HTTP against two instances of the service on one real
 // MongoDB-wire database (as two pods would be): a token revoked while its request's body is still on the
 // way, joins and leaves of one member, joins racing a close, a player deleted while publishing, joining
-// or changing their password, and password changes overtaken by later ones. Each race runs several
+// or changing their password, password changes overtaken by later ones, and (through the use cases
+// themselves) writes that carry the token of a deleted profile past the token check. Each race runs several
 // rounds: the interleavings that broke these invariants showed up in most rounds, not in all.
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
+import type { PlayerCaller } from '../src/auth/caller.ts';
 import { AccountRepository, CredentialTakenError } from '../src/auth/repository.ts';
-import { lfgPostSchema } from '../src/lfg/schema.ts';
+import { AppError, tokenRevoked } from '../src/errors.ts';
+import { LfgRepository } from '../src/lfg/repository.ts';
+import { lfgPostSchema, type LfgInput } from '../src/lfg/schema.ts';
+import { LfgService } from '../src/lfg/service.ts';
+import { PlayerRepository } from '../src/players/repository.ts';
+import { PlayerService } from '../src/players/service.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { RawConnection } from './helpers/raw-http.ts';
@@ -71,8 +78,8 @@ async function sendHeadFirst(app: TestApp, method: string, path: string, token: 
   await connection.write(
     `${method} ${path} HTTP/1.1\r\nHost: playerfinder\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${contentType}\r\nContent-Length: ${String(Buffer.byteLength(payload))}\r\n\r\n`,
   );
-  // Long enough for the token to be checked before the revocation below.
-  await sleep(100);
+  // Long enough for the token to be checked before the revocation below, even on a loaded machine.
+  await sleep(300);
   return async () => {
     await connection.write(payload);
     const response = await connection.response();
@@ -203,4 +210,25 @@ test('a password change overtaken by two later ones is refused, though the later
   const afterC = await accounts.replace(afterB, 'hash-c', new Date());
   await t.throwsAsync(accounts.replace(original, 'hash-a', new Date()), { instanceOf: CredentialTakenError });
   t.like(await accounts.current('overtaken', incarnation), { id: afterC.id, hash: 'hash-c' });
+});
+
+test('past the token check, a player\'s write still lands only on the profile the token was issued for', async (t) => {
+  const limits = { operationTimeoutMs: 10_000 };
+  const players = new PlayerService(new PlayerRepository(db, limits));
+  const lfg = new LfgService(new LfgRepository(db, limits), new PlayerRepository(db, limits));
+  const { auth: host } = await signUp(first.url, 'rebound_host');
+  const hosted = await publish(host, 3);
+  await signUp(first.url, 'rebound');
+  const stale: PlayerCaller = { kind: 'player', nick: 'rebound', profile: (await incarnationOf('rebound')).toHexString() };
+  t.is((await call(0, 'DELETE', '/v1/players/rebound', { headers: operator })).status, 204);
+  const { auth: successor } = await signUp(second.url, 'Rebound', { contact: 'successor#2' });
+
+  const revoked = { instanceOf: AppError, message: tokenRevoked };
+  await t.throwsAsync(players.patch('rebound', { contact: 'stale' }, undefined, stale.profile), revoked);
+  await t.throwsAsync(players.delete('rebound', undefined, stale.profile), revoked);
+  await t.throwsAsync(lfg.create(stale, lfgPost(2) as LfgInput), revoked);
+  await t.throwsAsync(lfg.join(hosted, stale), revoked);
+  t.like((await call(1, 'GET', '/v1/players/rebound', { headers: successor })).body, { nick: 'Rebound', contact: 'successor#2' });
+  t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: 'rebound' }), 0);
+  t.is(await db.collection('lfgClaims').countDocuments({ memberKey: 'rebound' }), 0);
 });

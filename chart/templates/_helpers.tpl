@@ -293,7 +293,7 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- $messages = append $messages (printf "shutdown.delayMs=%d is shorter than readiness periodSeconds x failureThreshold (%d ms): pods would stop serving before endpoints drop them" (int .Values.shutdown.delayMs) (int $drainMs)) -}}
 {{- end -}}
 {{- /* Each MongoDB pod gets the label controller-revision-hash=<StatefulSet>-<10 characters>, at most 63 long. */ -}}
-{{- $statefulSet := printf "%s-mongodb" (include "playerfinder.fullname" .) -}}
+{{- $statefulSet := include "playerfinder.mongodb.fullname" . -}}
 {{- if and .Values.mongodb.enabled (gt (len $statefulSet) 52) -}}
 {{- $messages = append $messages (printf "the MongoDB StatefulSet would be named %s (%d characters), but its pods' revision label allows 52: use a release name (or fullnameOverride) that makes the name %s at most 44 characters" $statefulSet (len $statefulSet) (include "playerfinder.fullname" .)) -}}
 {{- end -}}

@@ -23,6 +23,10 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
 MONGO_TAG="${MONGO_TAG:-$(sed -n 's/^    tag: "\(.*\)"$/\1/p' chart/values.yaml)}"
 
+if [ -n "$TLS_PFX" ] && [ ! -r "$TLS_PFX" ]; then
+  echo "setup.sh: TLS_PFX=$TLS_PFX is not a readable file" >&2
+  exit 1
+fi
 # skaffold (v2.16) asks `helm version --client`, which Helm 4 refuses: find out now, not after the cluster exists.
 if [ "$DEPLOY_WITH" = skaffold ] && ! helm version --client > /dev/null 2>&1; then
   echo "setup.sh: skaffold needs Helm 3 first on PATH (Helm 4 refuses 'helm version --client'); put Helm 3 first, or run with DEPLOY_WITH=docker" >&2
@@ -70,16 +74,20 @@ az keyvault create --resource-group "$RESOURCE_GROUP" --name "$KEYVAULT_NAME" --
 KEYVAULT_ID="$(az keyvault show --name "$KEYVAULT_NAME" --query id --output tsv)"
 # An RBAC vault gives its creator no access to its contents: certificates need a data-plane role.
 echo "    Key Vault Certificates Officer on the vault for ${KEYVAULT_ADMIN_ID:-the signed-in user}"
-az role assignment create --role "Key Vault Certificates Officer" \
-  --assignee-object-id "${KEYVAULT_ADMIN_ID:-$(az ad signed-in-user show --query id --output tsv)}" \
-  --assignee-principal-type "$KEYVAULT_ADMIN_TYPE" --scope "$KEYVAULT_ID" --output none
+admin_id="${KEYVAULT_ADMIN_ID:-$(az ad signed-in-user show --query id --output tsv)}"
+role=(--role "Key Vault Certificates Officer" --scope "$KEYVAULT_ID")
+# On a re-run the assignment exists, which some az versions report as an error.
+az role assignment create "${role[@]}" --assignee-object-id "$admin_id" --assignee-principal-type "$KEYVAULT_ADMIN_TYPE" --output none \
+  || [ -n "$(az role assignment list "${role[@]}" --assignee "$admin_id" --query '[0].id' --output tsv)" ]
+if [ -z "$TLS_PFX" ]; then
+  echo "    no TLS_PFX: creating a self-signed certificate for $INGRESS_HOST (browsers will warn)"
+  az keyvault certificate get-default-policy \
+    | sed "s/CN=CLIGetDefaultPolicy/CN=$INGRESS_HOST/" > "${TMPDIR:-/tmp}/playerfinder-cert-policy.json"
+fi
 store_certificate() {
   if [ -n "$TLS_PFX" ]; then
     az keyvault certificate import --vault-name "$KEYVAULT_NAME" --name playerfinder --file "$TLS_PFX" --output none
   else
-    echo "    no TLS_PFX: creating a self-signed certificate for $INGRESS_HOST (browsers will warn)"
-    az keyvault certificate get-default-policy \
-      | sed "s/CN=CLIGetDefaultPolicy/CN=$INGRESS_HOST/" > "${TMPDIR:-/tmp}/playerfinder-cert-policy.json"
     az keyvault certificate create --vault-name "$KEYVAULT_NAME" --name playerfinder \
       --policy "@${TMPDIR:-/tmp}/playerfinder-cert-policy.json" --output none
   fi

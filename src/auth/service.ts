@@ -94,6 +94,8 @@ export class AccountService {
     try {
       await this.#repository.replace(credential, hash, this.#now());
     } catch (error) {
+      // A deletion that removed every password of the profile meanwhile looks like a lost race too.
+      if (error instanceof CredentialTakenError && !(await this.#isLive(nick, credential.incarnation))) throw invalidToken(tokenRevoked);
       throw credentialConflict(error, 'The password was changed concurrently; log in again.');
     }
     await this.#outliveNoProfile(nick, credential.incarnation);
@@ -102,11 +104,16 @@ export class AccountService {
   /**
    * Deleting a profile removes its passwords once the profile is gone; one written by a request that
    * raced the deletion lands after that, so the writer checks afterwards and removes it itself. Either
-   * way the request succeeded before the deletion, and no password outlives its profile.
+   * way the request succeeded before the deletion. Only saves space, as removing them on deletion does
+   * (a password never outranks its profile): a failure here fails no request.
    */
   async #outliveNoProfile(nick: string, incarnation: ObjectId): Promise<void> {
-    const live = await this.#players.find(nick);
-    if (live?.version.incarnation.equals(incarnation) !== true) await this.#repository.removeAll(nick, incarnation);
+    if (await this.#isLive(nick, incarnation).catch(() => true)) return;
+    await this.#repository.removeAll(nick, incarnation).catch(() => undefined);
+  }
+
+  async #isLive(nick: string, incarnation: ObjectId): Promise<boolean> {
+    return (await this.#players.find(nick))?.version.incarnation.equals(incarnation) === true;
   }
 
   /** The caller a bearer token stands for; InvalidTokenError when it stands for no one. */

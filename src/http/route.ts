@@ -43,7 +43,7 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly body?: { readonly schema: B; readonly contentTypes: readonly string[] };
   /** Request headers the operation reads, documented as parameters. */
   readonly headers?: readonly { readonly name: string; readonly description: string }[];
-  /** Who may call it (enforced before the body is read, documented as its security); none: no token is read. */
+  /** Who may call it (enforced before the body is read and again after, documented as its security); none: no token is read. */
   readonly access?: Access;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly handle: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<void> | void;
@@ -98,13 +98,13 @@ function parse<S extends z.ZodType>(ctx: Context, schema: S, value: unknown, whe
   return result.data;
 }
 
+/** The content codings the body parser decodes (RFC 9110 §12.5.3: a 415 for a coding lists them). */
+const acceptedEncodings = 'gzip, deflate, br';
+
 /**
  * Reading the body fails only because of the body: too large (413), an unknown Content-Encoding (415),
  * not JSON, not decodable per its Content-Encoding, cut short. Everything but a parser fault is a 4xx.
  */
-/** The content codings the body parser decodes (RFC 9110 §12.5.3: a 415 for a coding lists them). */
-const acceptedEncodings = 'gzip, deflate, br';
-
 async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
   // RFC 9110 §8.4.1: codings are case-insensitive, and x-gzip is gzip; the parser knows lower-case names only.
   const encoding = ctx.req.headers['content-encoding'];
@@ -117,8 +117,10 @@ async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
 }
 
 function bodyProblem(ctx: Context, error: unknown): unknown {
-  const { status, message, limit } = error as { status?: unknown; message?: unknown; limit?: unknown };
+  const { status, message, limit, body } = error as { status?: unknown; message?: unknown; limit?: unknown; body?: unknown };
   const reason = String(message);
+  // The parser gives a JSON error its text: only whitespace is an empty body, not a malformed one.
+  if (error instanceof SyntaxError && typeof body === 'string' && body.trim() === '') return emptyBody();
   if (status === 413) return new AppError(413, { detail: `The request body is larger than ${String(limit)} bytes.` });
   // The route has checked the media type already: only the coding is left to be unsupported.
   if (status === 415) return new AppError(415, { detail: `${reason}.`, headers: { 'Accept-Encoding': acceptedEncodings } });
@@ -152,7 +154,7 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
 /** The parsed body; an empty one is an error, not the empty object the JSON parser makes of it. */
 function requestBody(ctx: Context): unknown {
   const { rawBody, body } = ctx.request;
-  if (rawBody.trim() === '') throw emptyBody();
+  if (rawBody === '') throw emptyBody();
   // The parser decodes bytes that are not UTF-8 to U+FFFD without a word; storing that would lose the
   // client's text for good (RFC 8259 §8.1: JSON is UTF-8).
   if (rawBody.includes('\uFFFD')) {

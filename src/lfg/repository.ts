@@ -161,30 +161,24 @@ export class LfgRepository {
    */
   async join(post: PostDocument, joiner: Joiner, now: Date): Promise<JoinOutcome> {
     const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, at: now, expiresAt: post.expiresAt };
-    const membership: ClaimDocument = { ...claim, _id: `${post._id}:member:${joiner.key}`, kind: 'membership' };
+    const membership: ClaimDocument = { ...claim, _id: membershipId(post._id, joiner.key), kind: 'membership' };
     if (!(await this.#claimMembership(membership))) return 'member';
+    let seat: ClaimDocument | undefined;
     try {
-      const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
-      for (let slot = 0; slot < post.slots; slot++) {
-        if (taken.has(slot)) continue;
-        const seat: ClaimDocument = { ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot };
-        if (!(await this.#insertClaim(seat))) continue;
-        if ((await this.find(post._id)) !== undefined) return seat;
-        await this.giveUp(seat);
-        return 'closed';
-      }
+      seat = await this.#takeFreeSeat(post, claim);
+      if (seat !== undefined && (await this.find(post._id)) !== undefined) return seat;
+      await this.#undoJoin(membership, seat);
+      return seat === undefined ? 'full' : 'closed';
     } catch (error) {
-      await this.#release(membership).catch(() => undefined);
+      // Whatever this join took goes, or a retry would take a second seat.
+      await this.#undoJoin(membership, seat).catch(() => undefined);
       throw error;
     }
-    await this.#release(membership);
-    return 'full';
   }
 
   /** Removes a seat this request took, and the membership taken with it. */
   async giveUp(seat: ClaimDocument): Promise<void> {
-    await this.#release(seat);
-    await this.#release({ ...seat, _id: `${seat.postId}:member:${seat.memberKey}` });
+    await this.#undoJoin({ ...seat, _id: membershipId(seat.postId, seat.memberKey) }, seat);
   }
 
   /**
@@ -194,7 +188,7 @@ export class LfgRepository {
   async leave(postId: string, memberKey: string): Promise<boolean> {
     const seat = await this.#claims.findOneAndDelete({ postId, kind: 'seat', memberKey }, this.#limit);
     if (seat === null) return false;
-    await this.#release({ ...seat, _id: `${postId}:member:${memberKey}` });
+    await this.#release({ ...seat, _id: membershipId(postId, memberKey) });
     return true;
   }
 
@@ -210,9 +204,9 @@ export class LfgRepository {
    * without a profile under its nick), never those of a later profile with the same nick.
    */
   async forgetPlayer(nickKey: string, profile: string): Promise<void> {
-    const ownedBy: Filter<PostDocument> = { ownerKey: nickKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] };
-    const owned = await this.#posts.find(ownedBy, { projection: { _id: 1 }, ...this.#limit }).toArray();
-    await this.#posts.deleteMany(ownedBy);
+    const postsOfProfile: Filter<PostDocument> = { ownerKey: nickKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] };
+    const owned = await this.#posts.find(postsOfProfile, { projection: { _id: 1 }, ...this.#limit }).toArray();
+    await this.#posts.deleteMany(postsOfProfile);
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
     await this.#claims.deleteMany({ memberKey: nickKey, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] });
   }
@@ -223,6 +217,21 @@ export class LfgRepository {
     if (seat > 0) return false;
     const abandoned = await this.#claims.deleteOne({ _id: membership._id, at: { $lt: new Date(membership.at.getTime() - abandonedMembershipMs) } });
     return abandoned.deletedCount > 0 && (await this.#insertClaim(membership));
+  }
+
+  async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {
+    const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
+    for (let slot = 0; slot < post.slots; slot++) {
+      const seat: ClaimDocument = { ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot };
+      if (!taken.has(slot) && (await this.#insertClaim(seat))) return seat;
+    }
+    return undefined;
+  }
+
+  /** The seat first: a membership left without its seat still turns a second join away. */
+  async #undoJoin(membership: ClaimDocument, seat: ClaimDocument | undefined): Promise<void> {
+    if (seat !== undefined) await this.#release(seat);
+    await this.#release(membership);
   }
 
   /** Deletes this very claim (its _id and time), not one that took its place since. */
@@ -271,3 +280,5 @@ function searchFilter(criteria: SearchCriteria): Filter<PostDocument> {
   if (criteria.competitive !== undefined) filter.competitive = criteria.competitive;
   return filter;
 }
+
+const membershipId = (postId: string, memberKey: string) => `${postId}:member:${memberKey}`;

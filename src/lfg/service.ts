@@ -64,7 +64,8 @@ export class LfgService {
   async create(owner: PlayerCaller, input: LfgInput): Promise<LfgPost> {
     const now = this.#now();
     const { startsAt, expiresAt } = this.#schedule(input, now);
-    const stored = await this.#profileOf(owner);
+    const stored = await this.#liveProfile(owner);
+    if (stored === undefined) throw invalidToken(tokenRevoked);
     const { game, expiresAt: _expiresAt, startsAt: _startsAt, ...details } = input;
     const post = await this.#repository.insert({
       ...details,
@@ -76,10 +77,7 @@ export class LfgService {
       expiresAt,
       createdAt: now,
     });
-    if (!(await this.#lives(owner))) {
-      await this.#repository.close(post._id);
-      throw invalidToken(tokenRevoked);
-    }
+    if (!(await keptIf(() => this.#lives(owner), async () => { await this.#repository.close(post._id); }))) throw invalidToken(tokenRevoked);
     this.#onCreated();
     return (await this.#views([post], owner))[0] as LfgPost;
   }
@@ -134,35 +132,32 @@ export class LfgService {
     await this.#repository.forgetPlayer(deleted.version._id, deleted.version.incarnation.toHexString());
   }
 
-  /** A seat taken for a profile deleted meanwhile is given up again, as create() closes such a post. */
+  /** A seat taken for a profile deleted meanwhile is given up again, as create() closes such a post. Failures come back as outcomes, to be counted. */
   async #join(id: string, member: PlayerCaller): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
     const now = this.#now();
     const post = await this.#repository.find(id);
     if (post === undefined) return { metric: 'not_found', error: missing(id) };
     if (post.expiresAt <= now) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
-    const stored = await this.#profileOf(member);
+    const stored = await this.#liveProfile(member);
+    // Counted as before accounts existed, when a deleted member was simply not found.
+    if (stored === undefined) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
     if (member.nick === post.ownerKey) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
     const joined = await this.#repository.join(post, { key: member.nick, nick: stored.player.nick, profile: member.profile }, now);
     if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
     if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
     if (joined === 'closed') return { metric: 'not_found', error: missing(id) };
-    if (!(await this.#lives(member))) {
-      await this.#repository.giveUp(joined);
-      throw invalidToken(tokenRevoked);
-    }
+    if (!(await keptIf(() => this.#lives(member), () => this.#repository.giveUp(joined)))) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
     return { metric: 'joined', post };
   }
 
-  /** The caller's profile; 401 when it was deleted since the token was checked. */
-  async #profileOf(caller: PlayerCaller): Promise<StoredPlayer> {
+  /** The caller's profile, unless it was deleted since the token was checked. */
+  async #liveProfile(caller: PlayerCaller): Promise<StoredPlayer | undefined> {
     const stored = await this.#players.findByNick(caller.nick);
-    if (stored === undefined || !isProfile(stored, caller)) throw invalidToken(tokenRevoked);
-    return stored;
+    return stored?.version.incarnation.toHexString() === caller.profile ? stored : undefined;
   }
 
   async #lives(caller: PlayerCaller): Promise<boolean> {
-    const stored = await this.#players.findByNick(caller.nick);
-    return stored !== undefined && isProfile(stored, caller);
+    return (await this.#liveProfile(caller)) !== undefined;
   }
 
   /** The post, unless it is gone or expired. */
@@ -204,7 +199,21 @@ export class LfgService {
   }
 }
 
-const isProfile = (stored: StoredPlayer, caller: PlayerCaller) => stored.version.incarnation.toHexString() === caller.profile;
+/**
+ * For a write checked after it landed: undoes it unless `check` holds, and also when `check` fails (a
+ * retry must not find the first attempt's post or seat still there).
+ */
+async function keptIf(check: () => Promise<boolean>, undo: () => Promise<void>): Promise<boolean> {
+  let kept: boolean;
+  try {
+    kept = await check();
+  } catch (error) {
+    await undo().catch(() => undefined);
+    throw error;
+  }
+  if (!kept) await undo();
+  return kept;
+}
 
 /** Whether a record made for profile `recorded` is the profile's; one made before profiles were recorded is its nick's. */
 const recordedFor = (recorded: string | undefined, profile: string) => recorded === undefined || recorded === profile;

@@ -146,6 +146,8 @@ export class PlayerService {
       if (precondition !== undefined && !satisfies(precondition, current.revision)) throw preconditionFailed(nick);
       const outcome = await write(current, this.#now());
       if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
+      // Deleted under the write: for a player, with the profile their token was issued for.
+      if (outcome === 'missing' && writer !== undefined) throw invalidToken(tokenRevoked);
       // A client that named the version it edits wants that one; If-None-Match alone is checked again on the next.
       if (outcome === 'missing' || precondition?.match !== undefined) throw preconditionOrMissing(nick, precondition);
       // Spread the retries of writers that collided, so they do not collide again in lockstep.

@@ -185,9 +185,10 @@ for (const helm of helms()) {
     );
     const config = one(manifests, 'ConfigMap', names.api).data ?? {};
     for (const key of ['MONGODB_HOST', 'MONGODB_USERNAME', 'MONGODB_REPLICA_SET']) t.false(key in config, key);
-    // The URI's own database and options stand: the ConfigMap overrides none of them.
-    const settings = loadConfig({ ...config, MONGODB_URI: 'mongodb://app:secret@db.example.com:27017/games?maxPoolSize=50&connectTimeoutMS=9000', AUTH_SECRET: 'a-signing-key-of-at-least-32-bytes!!' }).mongo;
-    t.like(settings, { database: 'games', maxPoolSize: undefined, connectTimeoutMs: undefined, serverSelectionTimeoutMs: 3000 });
+    // A URI whose path names where its user authenticates (admin, as many hosted services have it) still
+    // keeps the data in database.name.
+    const settings = loadConfig({ ...config, MONGODB_URI: 'mongodb://app:secret@db.example.com:27017/admin', AUTH_SECRET: 'a-signing-key-of-at-least-32-bytes!!' }).mongo;
+    t.like(settings, { database: 'playerfinder', maxPoolSize: 20 });
     t.deepEqual(allSecretReferences(manifests).map((r) => r.name).sort(), [names.authSecret, 'playerfinder-db']);
   });
 

@@ -22,6 +22,7 @@ if [ "${tool} $1 $2" = "az acr show" ]; then
   while [ $# -gt 1 ]; do if [ "$1" = --name ]; then echo "$2.azurecr.io"; fi; shift; done
 fi
 if [ "${tool} $1" = "kubectl create" ]; then printf 'apiVersion: v1\\nkind: Namespace\\n'; fi
+if [ "${tool} $1 $2 $3" = "az role assignment list" ] && [ -n "\${ASSIGNED:-}" ]; then echo /assignment/1; fi
 exit 0
 `;
 
@@ -148,6 +149,22 @@ test('setup.sh with skaffold refuses a Helm that skaffold cannot use (Helm 4) be
   t.not(run.code, 0);
   t.regex(run.output, /skaffold needs Helm 3 first on PATH/);
   t.deepEqual(run.calls.map((call) => call.slice(0, 2).join(' ')), ['helm version']);
+});
+
+test('setup.sh goes on when the vault role is assigned already (a re-run), and stops when it cannot be assigned', async (t) => {
+  const rerun = await runSetup(t, { FAIL_ON: 'az role assignment create', ASSIGNED: 'yes' });
+  t.is(rerun.code, 0, rerun.output);
+  t.true(rerun.calls.some(step('az', ['role', 'assignment', 'list'], ['--role', 'Key Vault Certificates Officer'])));
+  const refused = await runSetup(t, { FAIL_ON: 'az role assignment create' });
+  t.not(refused.code, 0);
+  t.false(refused.calls.some(step('az', ['keyvault', 'certificate'])));
+});
+
+test('setup.sh refuses an unreadable TLS_PFX before creating anything', async (t) => {
+  const run = await runSetup(t, { TLS_PFX: '/nonexistent/playerfinder.pfx' });
+  t.not(run.code, 0);
+  t.regex(run.output, /TLS_PFX=\/nonexistent\/playerfinder\.pfx is not a readable file/);
+  t.deepEqual(run.calls, []);
 });
 
 test('setup.sh retries storing the certificate while the new role assignment propagates, and gives up with a message', async (t) => {

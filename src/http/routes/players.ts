@@ -26,6 +26,7 @@ const mergePatch = ['application/merge-patch+json', 'application/json'];
 const versionHeaders = ['ETag', 'Cache-Control'];
 const playerResponse = (description: string): ResponseSpec => ({ description, schema: playerSchema, headers: versionHeaders });
 
+const preconditionFailedProblem = problem('If-Match names no current ETag, or If-None-Match names the current one (or is *)');
 const editedConcurrently = problem('Edited concurrently so often that the write could not land; retry');
 const ifMatchHeader = { name: 'If-Match', description: 'ETag from a previous response; the write happens only if the player is still at that version (412 otherwise)' };
 const ifNoneMatchHeader = { name: 'If-None-Match', description: '* or ETags; the write happens only if the player is at none of these versions (412 otherwise; * always fails, as the player exists)' };
@@ -116,7 +117,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         ...writeProblems,
         404: problem('No such player'),
         409: editedConcurrently,
-        412: problem('If-Match does not match the current ETag'),
+        412: preconditionFailedProblem,
       },
       handle: async (ctx, { params: { nick }, body }) => {
         sendPlayer(ctx, await service.replace(nick, body, precondition(ctx), callerProfile(ctx)));
@@ -137,7 +138,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         ...writeProblems,
         404: problem('No such player'),
         409: editedConcurrently,
-        412: problem('If-Match does not match the current ETag'),
+        412: preconditionFailedProblem,
       },
       handle: async (ctx, { params: { nick }, body }) => {
         sendPlayer(ctx, await service.patch(nick, body, precondition(ctx), callerProfile(ctx)));
@@ -157,7 +158,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         ...commonProblems,
         404: problem('No such player'),
         409: editedConcurrently,
-        412: problem('If-Match does not match the current ETag'),
+        412: preconditionFailedProblem,
       },
       handle: async (ctx, { params: { nick } }) => {
         await accounts.deletePlayer(nick, precondition(ctx), callerProfile(ctx));
