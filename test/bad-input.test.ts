@@ -225,6 +225,17 @@ test('an unknown route is a 404 problem', async (t) => {
   assertProblem(t, await call('GET', '/v2/anything'), 404);
 });
 
+test('OPTIONS lists the methods, and on a resource that takes PATCH its patch formats (RFC 5789)', async (t) => {
+  const player = await fetch(`${api.url}/v1/players/someone`, { method: 'OPTIONS' });
+  t.is(player.status, 200);
+  t.is(player.headers.get('allow'), 'HEAD, GET, PUT, PATCH, DELETE');
+  t.is(player.headers.get('accept-patch'), 'application/merge-patch+json, application/json');
+  const collection = await fetch(`${api.url}/v1/players`, { method: 'OPTIONS' });
+  t.is(collection.status, 200);
+  t.is(collection.headers.get('allow'), 'POST, HEAD, GET');
+  t.is(collection.headers.get('accept-patch'), null);
+});
+
 test('a wrong method is a 405 with Allow', async (t) => {
   const response = await call('DELETE', '/v1/players');
   assertProblem(t, response, 405);

@@ -82,6 +82,22 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
       await route.handle(ctx, { params, query, body });
     });
   }
+  advertisePatchFormats(router, routes);
+}
+
+/**
+ * RFC 5789 §3.1: OPTIONS on a resource that takes PATCH lists its patch formats in Accept-Patch. Otherwise
+ * it answers as the router's own OPTIONS does: 200, and Allow with the path's methods.
+ */
+function advertisePatchFormats(router: Router, routes: readonly RouteSpec[]): void {
+  for (const patch of routes.filter((route) => route.method === 'patch')) {
+    const methods = routes.filter((route) => route.path === patch.path).flatMap((route) => (route.method === 'get' ? ['HEAD', 'GET'] : [route.method.toUpperCase()]));
+    router.options(patch.path, (ctx) => {
+      ctx.set('Allow', methods.join(', '));
+      ctx.set('Accept-Patch', (patch.body?.contentTypes ?? []).join(', '));
+      ctx.body = '';
+    });
+  }
 }
 
 function parse<S extends z.ZodType>(ctx: Context, schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
