@@ -235,7 +235,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a stale token edits the new profile that took its nick',
     file: 'src/players/service.ts',
-    search: 'if (writer !== undefined && current?.version.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);',
+    search: 'if (writer !== undefined && !isProfile(current, writer)) throw invalidToken(tokenRevoked);',
     replace: '',
     tests: ['test/races.test.ts'],
     match: ['past the token check*'],
@@ -243,7 +243,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a stale token publishes or joins as the new profile that took its nick',
     file: 'src/lfg/service.ts',
-    search: 'return stored?.version.incarnation.toHexString() === caller.profile ? stored : undefined;',
+    search: 'return isProfile(stored, caller.profile) ? stored : undefined;',
     replace: 'return stored;',
     tests: ['test/races.test.ts'],
     match: ['past the token check*'],

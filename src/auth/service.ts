@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
 import { AppError, invalidToken, tokenRevoked } from '../errors.ts';
-import type { StoredPlayer } from '../players/repository.ts';
+import { isProfile, type StoredPlayer } from '../players/repository.ts';
 import type { PlayerService, Precondition, Writer } from '../players/service.ts';
 import type { Caller } from './caller.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -113,7 +113,7 @@ export class AccountService {
   }
 
   async #isLive(nick: string, incarnation: ObjectId): Promise<boolean> {
-    return (await this.#players.find(nick))?.version.incarnation.equals(incarnation) === true;
+    return isProfile(await this.#players.find(nick), incarnation.toHexString());
   }
 
   /** The caller a bearer token stands for; InvalidTokenError when it stands for no one. */

@@ -5,7 +5,7 @@ import type { Caller, PlayerCaller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, invalidToken, notFound, tokenRevoked, type FieldError } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
-import type { PlayerRepository, StoredPlayer } from '../players/repository.ts';
+import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
 import type { LfgInput, LfgPost, LfgSearch } from './schema.ts';
 
@@ -153,7 +153,7 @@ export class LfgService {
   /** The caller's profile, unless it was deleted since the token was checked. */
   async #liveProfile(caller: PlayerCaller): Promise<StoredPlayer | undefined> {
     const stored = await this.#players.findByNick(caller.nick);
-    return stored?.version.incarnation.toHexString() === caller.profile ? stored : undefined;
+    return isProfile(stored, caller.profile) ? stored : undefined;
   }
 
   async #lives(caller: PlayerCaller): Promise<boolean> {

@@ -22,6 +22,9 @@ export interface StoredPlayer {
   readonly version: PlayerVersion;
 }
 
+/** Whether `stored` is the profile that `profile` (hex of an incarnation) names, e.g. the one a token was issued for. */
+export const isProfile = (stored: StoredPlayer | undefined, profile: string): boolean => stored?.version.incarnation.toHexString() === profile;
+
 export interface SearchCriteria {
   readonly gameKey?: string | undefined;
   readonly platform?: string | undefined;

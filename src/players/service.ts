@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, invalidToken, notFound, tokenRevoked, validationError } from '../errors.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { normaliseKey } from './keys.ts';
-import { DuplicateNickError, type PlayerRepository, type StoredPlayer } from './repository.ts';
+import { DuplicateNickError, isProfile, type PlayerRepository, type StoredPlayer } from './repository.ts';
 import { maxGameStatsLimit, nickSchema, playerInputSchema, type Player, type PlayerInput, type PlayerSearch } from './schema.ts';
 import { SharedResult } from './shared-result.ts';
 
@@ -141,7 +141,7 @@ export class PlayerService {
       const current = await this.#repository.findByNick(nick);
       // The writer's profile was deleted since its token was checked (the write itself is conditional on
       // the profile read here, so it cannot land on another one either).
-      if (writer !== undefined && current?.version.incarnation.toHexString() !== writer) throw invalidToken(tokenRevoked);
+      if (writer !== undefined && !isProfile(current, writer)) throw invalidToken(tokenRevoked);
       if (current === undefined) throw preconditionOrMissing(nick, precondition);
       if (precondition !== undefined && !satisfies(precondition, current.revision)) throw preconditionFailed(nick);
       const outcome = await write(current, this.#now());
