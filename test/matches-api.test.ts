@@ -163,6 +163,17 @@ test('paging through the cursor returns every match once, in order, whatever the
   }
 });
 
+test("one list's cursor is refused by another: 400 on cursor, not a page from the wrong place", async (t) => {
+  const matchesCursor = (await matches('/v1/players/seeker/matches?limit=1')).nextCursor;
+  const playersCursor = ((await send(api.url, 'GET', '/v1/players?limit=1')).body as { nextCursor: string | null }).nextCursor;
+  if (matchesCursor === null || playersCursor === null) throw new Error('both lists have a second page');
+  for (const path of [`/v1/players?cursor=${matchesCursor}`, `/v1/lfg?cursor=${matchesCursor}`, `/v1/players/seeker/matches?cursor=${playersCursor}`]) {
+    const response = await send(api.url, 'GET', path);
+    t.is(response.status, 400, path);
+    t.deepEqual((response.body as ProblemBody).errors?.map((error) => error.pointer), ['cursor'], path);
+  }
+});
+
 test('an unknown nick is 404', async (t) => {
   const response = await send(api.url, 'GET', '/v1/players/nobody_here/matches');
   t.is(response.status, 404);

@@ -38,7 +38,7 @@ export interface LfgPage {
 }
 
 /** Where a page ended: the `order` key of its last post. */
-const searchPosition = z.object({ after: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[0-9a-f]{24}$/) });
+const searchPosition = z.strictObject({ after: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[0-9a-f]{24}$/) });
 
 export class LfgService {
   readonly #repository: LfgRepository;

@@ -15,7 +15,7 @@ export interface MatchPage {
 }
 
 /** Where a page ended: the last item's score and normalised nick, its place in the (score, nick) order. */
-const matchPosition = z.object({ score: z.number().min(0), after: nickSchema });
+const matchPosition = z.strictObject({ score: z.number().min(0), after: nickSchema });
 type MatchPosition = z.infer<typeof matchPosition>;
 
 interface Ranked extends Match {

@@ -31,7 +31,7 @@ export interface PlayerPage {
 }
 
 /** Where a search page ended: the normalised nick of its last player. */
-const searchPosition = z.object({ after: nickSchema });
+const searchPosition = z.strictObject({ after: nickSchema });
 
 /** Concurrent writes without If-Match are retried on the latest version this many times. */
 const writeAttempts = 20;
