@@ -285,7 +285,13 @@ test('a body that is not UTF-8 is a 400, and nothing is stored with replacement 
     t.regex(problem.detail, /not UTF-8/);
     t.deepEqual(pointers(problem), ['']);
   }
+  // Valid JSON, but half a surrogate pair is no character: stored as UTF-8 it would turn into U+FFFD.
+  for (const escaped of ['{"firstName":"Ada\\ud800"}', '{"firstName":"\\udc00Ada"}', '{"games":[{"title":"\\ud83d"}]}']) {
+    const response = await call('PATCH', '/v1/players/someone', { rawBody: escaped, headers: { ...owner, 'content-type': 'application/merge-patch+json' } });
+    t.is(response.status, 400, escaped);
+    t.regex((response.body as ProblemBody).detail, /surrogate/, escaped);
+  }
   const stored = (await call('GET', '/v1/players/someone')).body as { firstName: string; bio?: string };
   t.false(JSON.stringify(stored).includes('\uFFFD'));
-  t.is((await call('PATCH', '/v1/players/someone', { rawBody: JSON.stringify({ firstName: 'José' }), headers: { ...owner, 'content-type': 'application/merge-patch+json' } })).status, 200, 'UTF-8 is fine');
+  t.is((await call('PATCH', '/v1/players/someone', { rawBody: '{"firstName":"Jos\\u00e9 \\ud83c\\udfae"}', headers: { ...owner, 'content-type': 'application/merge-patch+json' } })).status, 200, 'UTF-8 is fine');
 });

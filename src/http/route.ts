@@ -148,6 +148,11 @@ function bodyProblem(ctx: Context, error: unknown): unknown {
       : encoding !== '' && encoding !== 'identity'
         ? `The request body does not match its Content-Encoding (${encoding}): ${reason}.`
         : `The request body could not be read: ${reason}.`;
+  return unreadableBody(detail);
+}
+
+/** A 400 about the body as a whole, the one error it lists saying the same as the detail. */
+function unreadableBody(detail: string): AppError {
   return new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
 }
 
@@ -173,16 +178,24 @@ function requestBody(ctx: Context): unknown {
   if (rawBody === '') throw emptyBody();
   // The parser decodes bytes that are not UTF-8 to U+FFFD without a word; storing that would lose the
   // client's text for good (RFC 8259 §8.1: JSON is UTF-8).
-  if (rawBody.includes('\uFFFD')) {
-    const detail = 'The request body is not UTF-8: it has bytes that do not decode (or U+FFFD, what they decode to).';
-    throw new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
+  if (rawBody.includes('\uFFFD')) throw unreadableBody('The request body is not UTF-8: it has bytes that do not decode (or U+FFFD, what they decode to).');
+  // An escaped lone surrogate (`"\ud800"`) is valid JSON but no text: stored as UTF-8 it would become
+  // U+FFFD, unlike what the response to this very write echoes.
+  if (rawBody.includes('\\u') && hasLoneSurrogate(body)) {
+    throw unreadableBody('The request body is not UTF-8: it has a \\u escape of half a surrogate pair (\\ud800-\\udfff alone), which stands for no character.');
   }
   return body;
 }
 
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([key, item]) => !key.isWellFormed() || hasLoneSurrogate(item));
+  return false;
+}
+
 function emptyBody(): AppError {
-  const detail = 'The request body is empty; send a JSON object.';
-  return new AppError(400, { detail, errors: [{ pointer: wholeInput, detail }] });
+  return unreadableBody('The request body is empty; send a JSON object.');
 }
 
 /** /v1/players/:nick → /v1/players/{nick} */
