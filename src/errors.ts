@@ -63,6 +63,11 @@ export function invalidToken(description: string): AppError {
   });
 }
 
+/** RFC 6750 §3.1: the token is valid, but its holder may not do this; the description says who may. */
+export function insufficientScope(detail: string, description: string): AppError {
+  return new AppError(403, { detail, headers: { 'WWW-Authenticate': `Bearer ${bearerRealm}, error="insufficient_scope", error_description="${description}"` } });
+}
+
 /** Why a token of a deleted profile, or issued before a password change, is refused. */
 export const tokenRevoked = 'The token was revoked by a password change or account deletion.';
 

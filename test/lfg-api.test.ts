@@ -172,7 +172,9 @@ test('a member leaves, the owner removes a member, nobody else can; the slot is 
   const created = await publish(owner, { slots: 2 });
   const members = (nick: string) => `/v1/lfg/${created.id}/members/${nick}`;
   for (const auth of [stays, goes]) await call('POST', `/v1/lfg/${created.id}/members`, { headers: auth });
-  t.is((await call('DELETE', members('lfg_stays'), { headers: stranger })).status, 403);
+  const removedByStranger = await call('DELETE', members('lfg_stays'), { headers: stranger });
+  t.is(removedByStranger.status, 403);
+  t.regex(removedByStranger.headers.get('www-authenticate') ?? '', /^Bearer .*error="insufficient_scope"/);
   t.is((await call('DELETE', members('lfg_stays'))).status, 401);
   t.is((await call('DELETE', members('lfg_goes'), { headers: goes })).status, 204);
   t.is((await call('DELETE', members('lfg_goes'), { headers: goes })).status, 404, 'not a member any more');
@@ -186,7 +188,9 @@ test('the owner or the operator closes a post; then it is gone', async (t) => {
   const owner = await player('lfg_closer');
   const other = await player('lfg_not_closer');
   const [mine, moderated] = [await publish(owner), await publish(owner)];
-  t.is((await call('DELETE', `/v1/lfg/${mine.id}`, { headers: other })).status, 403);
+  const closedByOther = await call('DELETE', `/v1/lfg/${mine.id}`, { headers: other });
+  t.is(closedByOther.status, 403);
+  t.regex(closedByOther.headers.get('www-authenticate') ?? '', /^Bearer .*error="insufficient_scope"/);
   t.is((await call('DELETE', `/v1/lfg/${mine.id}`, { headers: owner })).status, 204);
   t.is((await call('GET', `/v1/lfg/${mine.id}`)).status, 404);
   t.is((await call('POST', `/v1/lfg/${mine.id}/members`, { headers: other })).status, 404);

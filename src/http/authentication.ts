@@ -3,7 +3,7 @@
 import type { Context, Next } from 'koa';
 import { anonymous, type Access, type Caller, type PlayerCaller } from '../auth/caller.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
-import { AppError, bearerRealm as realm, invalidToken } from '../errors.ts';
+import { AppError, bearerRealm as realm, insufficientScope, invalidToken } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { bearerTokenPattern } from '../validation.ts';
 
@@ -49,14 +49,11 @@ export function authorize(ctx: Context, access: Access, params: unknown): void {
   }
   if ('player' in access) {
     if (who.kind === 'player') return;
-    throw new AppError(403, { detail: 'Only a player may do this.', headers: { 'WWW-Authenticate': `Bearer ${realm}, error="insufficient_scope", error_description="not a player"` } });
+    throw insufficientScope('Only a player may do this.', 'not a player');
   }
   const owner = (params as Record<string, unknown>)[access.owner];
   if (who.kind === 'player' && typeof owner === 'string' && normaliseKey(owner) === who.nick) return;
-  throw new AppError(403, {
-    detail: 'Only the profile\'s owner may do this.',
-    headers: { 'WWW-Authenticate': `Bearer ${realm}, error="insufficient_scope", error_description="not the owner of this profile"` },
-  });
+  throw insufficientScope('Only the profile\'s owner may do this.', 'not the owner of this profile');
 }
 
 async function callerOf(header: string, authenticate: Authenticate): Promise<Caller> {

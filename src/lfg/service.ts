@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Caller, PlayerCaller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { AppError, invalidToken, notFound, tokenRevoked, type FieldError } from '../errors.ts';
+import { AppError, insufficientScope, invalidToken, notFound, tokenRevoked, type FieldError } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
@@ -115,7 +115,7 @@ export class LfgService {
     const memberKey = normaliseKey(memberNick);
     const callerKey = by.kind === 'player' ? by.nick : undefined;
     if (callerKey !== memberKey && !ownedBy(post, by)) {
-      throw new AppError(403, { detail: 'Only the member or the post\'s owner may do this.' });
+      throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
     }
     if (!(await this.#repository.leave(post._id, memberKey))) throw notFound(`"${memberNick}" is not a member of this post.`);
   }
@@ -123,7 +123,7 @@ export class LfgService {
   /** The owner or the operator closes the post: it is removed with its seats. */
   async close(id: string, by: Caller): Promise<void> {
     const post = await this.#open(id);
-    if (!ownedBy(post, by) && by.kind !== 'operator') throw new AppError(403, { detail: 'Only the post\'s owner or the operator may close it.' });
+    if (!ownedBy(post, by) && by.kind !== 'operator') throw insufficientScope('Only the post\'s owner or the operator may close it.', 'not the owner of this post');
     await this.#repository.close(post._id);
   }
 
