@@ -123,6 +123,13 @@ const mutations: readonly Mutation[] = [
     tests: ['test/indexes.test.ts'],
   },
   {
+    bug: 'indexes dropped under a running service are never created again',
+    file: 'src/db/database.ts',
+    search: 'if (done) await keepIndexes(preparers, settings.indexCheckIntervalMs, logger, stopping.signal);',
+    replace: '',
+    tests: ['test/indexes.test.ts'],
+  },
+  {
     bug: 'the MongoDB password is logged at startup',
     file: 'src/db/database.ts',
     search: "{ mongodb: redactUri(settings.uri), database: settings.database }, 'using MongoDB'",

@@ -52,6 +52,7 @@ for (const [name, value] of [
   ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
   ['MONGODB_OPERATION_TIMEOUT_MS', '0'],
   ['MONGODB_OPERATION_TIMEOUT_MS', '5s'],
+  ['MONGODB_INDEX_CHECK_INTERVAL_MS', '99'],
   ['MATCH_CANDIDATE_LIMIT', '5'],
 ] as const) {
   test(`a bad ${name} (${value}) is one line naming it`, (t) => {

@@ -79,3 +79,24 @@ test('/readyz stays 503 while an index cannot be created, though MongoDB answers
   t.true(documented.has('players'), 'the README lists the players indexes');
   t.deepEqual(plain(await actualIndexes(client, database)), plain(documented));
 });
+
+test('indexes dropped under a running service (a database dropped or restored) are created again, and the log says which', async (t) => {
+  const database = uniqueDatabaseName('index_check');
+  const uri = await databaseUri(database);
+  const client = new MongoClient(uri);
+  t.teardown(() => client.close());
+  const checked = await startTestApp('index_check', { env: { MONGODB_URI: uri, MONGODB_INDEX_CHECK_INTERVAL_MS: '200' } });
+  t.teardown(() => checked.close());
+  t.is((await send(checked.url, 'POST', '/v1/players', { body: validPlayer('before_drop') })).status, 201);
+  const documented = plain(documentedIndexes());
+  t.deepEqual(plain(await actualIndexes(client, database)), documented);
+
+  await client.db(database).dropDatabase();
+  const recreatedLine = () => checked.logs.find((line) => line.level === 'warn' && /indexes were missing/.test(String(line.msg)));
+  const deadline = Date.now() + 15_000;
+  while (recreatedLine() === undefined && Date.now() < deadline) await sleep(100);
+  t.true((recreatedLine()?.indexes as string[] | undefined)?.includes('players.game_nick'), JSON.stringify(recreatedLine()));
+  t.is((await send(checked.url, 'POST', '/v1/players', { body: validPlayer('before_drop') })).status, 201, 'the nick is free again');
+  t.is((await send(checked.url, 'POST', '/v1/players', { body: validPlayer('before_drop') })).status, 409, 'and taken once');
+  t.deepEqual(plain(await actualIndexes(client, database)), documented);
+});

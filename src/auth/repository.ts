@@ -77,9 +77,8 @@ export class AccountRepository {
   }
 
   /** Idempotent on every server: creates only the indexes that are missing. */
-  async ensureIndexes(): Promise<void> {
-    await createMissingIndexes(this.#credentials, accountIndexes.credentials);
-    await createMissingIndexes(this.#attempts, accountIndexes.loginAttempts);
+  async ensureIndexes(): Promise<string[]> {
+    return [...(await createMissingIndexes(this.#credentials, accountIndexes.credentials)), ...(await createMissingIndexes(this.#attempts, accountIndexes.loginAttempts))];
   }
 
   /** The password in force for that profile: its highest version. */

@@ -23,6 +23,8 @@ export interface MongoSettings {
   readonly maxPoolSize: number | undefined;
   /** Server-side time limit (maxTimeMS) of each database operation. */
   readonly operationTimeoutMs: number;
+  /** How often the indexes are checked, and missing ones created again, once they first exist. */
+  readonly indexCheckIntervalMs: number;
 }
 
 const databaseName = /^[A-Za-z0-9_-]{1,63}$/;
@@ -57,6 +59,7 @@ export const mongoEnvSchema = z.object({
   MONGODB_CONNECT_TIMEOUT_MS: wholeNumber(100, 120_000).optional(),
   MONGODB_MAX_POOL_SIZE: wholeNumber(1, 1000).optional(),
   MONGODB_OPERATION_TIMEOUT_MS: wholeNumber(1, 600_000).default(10_000),
+  MONGODB_INDEX_CHECK_INTERVAL_MS: wholeNumber(100, 86_400_000).default(60_000),
 });
 
 type MongoEnv = z.infer<typeof mongoEnvSchema>;
@@ -106,6 +109,7 @@ export function mongoSettings(e: MongoEnv, uriVariable: UriVariable): MongoSetti
     connectTimeoutMs: option(e.MONGODB_CONNECT_TIMEOUT_MS, 'connectTimeoutMS'),
     maxPoolSize: option(e.MONGODB_MAX_POOL_SIZE, 'maxPoolSize'),
     operationTimeoutMs: e.MONGODB_OPERATION_TIMEOUT_MS,
+    indexCheckIntervalMs: e.MONGODB_INDEX_CHECK_INTERVAL_MS,
   };
 }
 

@@ -1,6 +1,8 @@
 // Owns the MongoDB client for the process: the database handle, readiness, and a connect-and-create-indexes
 // loop that keeps retrying in the background, so the service starts (and answers /healthz) while MongoDB
-// is down and turns ready when it comes up, without a restart. Which indexes exist is the business of
+// is down and turns ready when it comes up, without a restart. Then the indexes are checked every
+// MONGODB_INDEX_CHECK_INTERVAL_MS: a database dropped or restored under the service (or a MongoDB that
+// came back on an empty volume) gets them again, unique ones included, without a restart. Which indexes exist is the business of
 // the repositories built on the handle (service.ts builds them); they are handed back here as preparers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, MongoClient } from 'mongodb';
@@ -10,9 +12,9 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createMongoClient, ping } from './mongo.ts';
 
-/** Creates, idempotently, the indexes its collections rely on. */
+/** Creates, idempotently, the indexes its collections rely on; returns those it had to create. */
 export interface IndexPreparer {
-  ensureIndexes(): Promise<void>;
+  ensureIndexes(): Promise<string[]>;
 }
 
 export interface Database {
@@ -37,8 +39,9 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
   return {
     db: client.db(settings.database),
     prepare(preparers) {
-      void prepare(client, preparers, logger, stopping.signal).then((done) => {
+      void prepare(client, preparers, logger, stopping.signal).then(async (done) => {
         indexesReady = done;
+        if (done) await keepIndexes(preparers, settings.indexCheckIntervalMs, logger, stopping.signal);
       });
     },
     async readiness() {
@@ -59,7 +62,7 @@ async function prepare(client: MongoClient, preparers: readonly IndexPreparer[],
       // Explicitly: after a failed first connection the driver's implicit connect leaves the client
       // closed for good ("Topology is closed"), while connect() tries again.
       await client.connect();
-      for (const preparer of preparers) await preparer.ensureIndexes();
+      await ensureIndexes(preparers);
       logger.info('MongoDB connected; indexes ready');
       return true;
     } catch (error) {
@@ -69,4 +72,25 @@ async function prepare(client: MongoClient, preparers: readonly IndexPreparer[],
     }
   }
   return false;
+}
+
+/** Indexes that go missing later are created again; failures (MongoDB down) wait for the next check. */
+async function keepIndexes(preparers: readonly IndexPreparer[], intervalMs: number, logger: Logger, signal: AbortSignal): Promise<void> {
+  const failures = failureLog(logger, 'checking the indexes failed; trying again later');
+  while (await sleep(intervalMs, true, { signal, ref: false }).catch(() => false)) {
+    try {
+      const created = await ensureIndexes(preparers);
+      failures.recovered();
+      if (created.length > 0) logger.warn({ indexes: created }, 'indexes were missing (database dropped or restored?); created them again');
+    } catch (error) {
+      // Closing the client for shutdown fails a check in flight: no news.
+      if (!signal.aborted) failures.failed(error);
+    }
+  }
+}
+
+async function ensureIndexes(preparers: readonly IndexPreparer[]): Promise<string[]> {
+  const created: string[] = [];
+  for (const preparer of preparers) created.push(...(await preparer.ensureIndexes()));
+  return created;
 }

@@ -10,11 +10,12 @@ export interface NamedIndex extends IndexDescription {
   readonly name: string;
 }
 
-export async function createMissingIndexes<T extends Document>(collection: Collection<T>, indexes: readonly NamedIndex[]): Promise<void> {
+/** Creates those of `indexes` that the collection lacks; returns them as collection.index names. */
+export async function createMissingIndexes<T extends Document>(collection: Collection<T>, indexes: readonly NamedIndex[]): Promise<string[]> {
   const existing = new Set(await indexNames(collection));
-  for (const index of indexes) {
-    if (!existing.has(index.name)) await collection.createIndexes([index]);
-  }
+  const missing = indexes.filter((index) => !existing.has(index.name));
+  for (const index of missing) await collection.createIndexes([index]);
+  return missing.map((index) => `${collection.collectionName}.${index.name}`);
 }
 
 export async function indexNames<T extends Document>(collection: Collection<T>): Promise<string[]> {

@@ -113,11 +113,14 @@ export class LfgRepository {
     this.#players = playerCollection(db);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await createMissingIndexes(this.#posts, postIndexes);
-    await createMissingIndexes(this.#claims, claimIndexes);
-    const ttl = (await this.#createExpiryIndex(this.#posts)) && (await this.#createExpiryIndex(this.#claims));
-    this.#sweepOnInsert = !ttl;
+  async ensureIndexes(): Promise<string[]> {
+    const created = [...(await createMissingIndexes(this.#posts, postIndexes)), ...(await createMissingIndexes(this.#claims, claimIndexes))];
+    // A server that refused TTL indexes once (FerretDB) is not asked again at every check.
+    if (this.#sweepOnInsert) return created;
+    const posts = await this.#createExpiryIndex(this.#posts);
+    const claims = posts === undefined ? undefined : await this.#createExpiryIndex(this.#claims);
+    this.#sweepOnInsert = claims === undefined;
+    return [...created, ...(posts ?? []), ...(claims ?? [])];
   }
 
   async insert(post: Omit<PostDocument, '_id' | 'gameKey' | 'order'>): Promise<PostDocument> {
@@ -251,12 +254,12 @@ export class LfgRepository {
   }
 
   /** false where the server has no TTL indexes. */
-  async #createExpiryIndex<T extends Document>(collection: Collection<T>): Promise<boolean> {
+  /** The index names created, or undefined where the server has no TTL indexes. */
+  async #createExpiryIndex<T extends Document>(collection: Collection<T>): Promise<string[] | undefined> {
     try {
-      await createMissingIndexes(collection, [expiryIndex]);
-      return true;
+      return await createMissingIndexes(collection, [expiryIndex]);
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === notImplemented) return false;
+      if (error instanceof MongoServerError && error.code === notImplemented) return undefined;
       throw error;
     }
   }

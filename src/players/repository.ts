@@ -113,9 +113,8 @@ export class PlayerRepository {
   }
 
   /** Idempotent on every server: creates only the indexes that are missing. */
-  async ensureIndexes(): Promise<void> {
-    await createMissingIndexes(this.#players, playerIndexes);
-    await this.#claims.ensureIndexes();
+  async ensureIndexes(): Promise<string[]> {
+    return [...(await createMissingIndexes(this.#players, playerIndexes)), ...(await this.#claims.ensureIndexes())];
   }
 
   async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {

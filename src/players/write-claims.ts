@@ -43,8 +43,8 @@ export class WriteClaims {
     this.#abandonedMs = Math.max(minAbandonedClaimMs, 2 * operationTimeoutMs);
   }
 
-  async ensureIndexes(): Promise<void> {
-    await createMissingIndexes(this.#claims, claimIndexes);
+  async ensureIndexes(): Promise<string[]> {
+    return createMissingIndexes(this.#claims, claimIndexes);
   }
 
   /**
