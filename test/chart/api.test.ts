@@ -1,6 +1,7 @@
 // The API workload against the app's contract: probes, port, shutdown budget, scaling objects,
 // metrics discovery and ingress (the helm test hook runs in helm-test-hook.test.ts).
 import test from 'ava';
+import { loadConfig } from '../../src/config.ts';
 import { allOf, helms, names, one, render, renderScenario, run, templateArgs, workloadContainer, workloadPod } from './render.ts';
 import type { Helm, Manifest, RenderOptions } from './render.ts';
 import { mebibytes } from './kube.ts';
@@ -51,6 +52,12 @@ for (const helm of helms()) {
       t.is(grace, Math.ceil((delayMs + timeoutMs) / 1000) + 5, 'delay + timeout rounded up, plus the default 5 s margin');
     });
   }
+
+  test(title('database.operationTimeoutMs reaches the service as its query time limit'), async (t) => {
+    const config = one(await render(helm, { set: ['database.operationTimeoutMs=30000'] }), 'ConfigMap', names.api).data ?? {};
+    t.is(loadConfig({ ...config, MONGODB_PASSWORD: 'from-the-secret', AUTH_SECRET: 'a-signing-key-of-at-least-32-bytes!!' }).mongo?.operationTimeoutMs, 30_000);
+    t.regex(await renderFails(helm, { set: ['database.operationTimeoutMs=0'] }), /operationTimeoutMs/);
+  });
 
   test(title('a drain delay shorter than readiness failure detection is refused'), async (t) => {
     const stderr = await renderFails(helm, { set: ['shutdown.delayMs=1000'] });
