@@ -1,5 +1,6 @@
 // Keep-alive connections after an early rejection: a request answered before its body was read (413,
 // 415, 400) must leave the connection usable, or close it cleanly after a complete response saying so.
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { validPlayer } from './helpers/players.ts';
@@ -110,6 +111,12 @@ test('clients that trickle their headers or body are disconnected within the con
 
   const slowBody = await trickle('POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', ' ');
   t.true(slowBody.closedAfterMs >= 2000 && slowBody.closedAfterMs < 3500, `body: closed after ${String(slowBody.closedAfterMs)} ms`);
+  t.is(slowBody.response?.status, 408);
+  // The handler reading that body is cut short too: it is logged and counted with the status sent.
+  const logged = () => limited.logs.filter((line) => line.msg === 'request' && line.route === '/v1/players').map((line) => line.status);
+  for (const deadline = Date.now() + 2000; logged().length === 0 && Date.now() < deadline; ) await sleep(20);
+  t.deepEqual(logged(), [408]);
+  t.regex(await (await fetch(`${limited.url}/metrics`)).text(), /^http_request_duration_seconds_count\{method="POST",route="\/v1\/players",status="408"\} 1$/m);
 
   const open = await Promise.all([1, 2, 3].map(() => RawConnection.open(limitedPort)));
   const extra = await RawConnection.open(limitedPort);

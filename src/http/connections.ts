@@ -21,6 +21,14 @@ const parserRefusals: Readonly<Record<string, { status: number; detail: string }
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'The request did not arrive in time.' },
 };
 const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
+
+/** What `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own 400. */
+const refusals = new WeakMap<Socket, { readonly status: number; readonly detail: string }>();
+
+/** The answer the connection of `request` got from Node's HTTP layer (a 408 past the request timeout...). */
+export function refusalOf(request: IncomingMessage): { readonly status: number; readonly detail: string } | undefined {
+  return refusals.get(request.socket);
+}
 const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** A request whose body was not read to the end closes its connection after the response. */
@@ -69,7 +77,9 @@ export class ConnectionDrain {
   readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
     const responding = [...this.#pending].some((response) => response.socket === socket && response.headersSent);
     if (socket.writable && !responding && error.code !== 'ECONNRESET') {
-      const { status, detail } = parserRefusals[error.code ?? ''] ?? malformed;
+      const refusal = parserRefusals[error.code ?? ''] ?? malformed;
+      refusals.set(socket, refusal);
+      const { status, detail } = refusal;
       const title = STATUS_CODES[status] ?? 'Error';
       const body = JSON.stringify({ type: 'about:blank', title, status, detail });
       const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
