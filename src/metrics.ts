@@ -8,6 +8,10 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   /** Requests being served now: counted per request as a plain number, read by a gauge when scraped. */
   readonly httpRequestsInFlight: { count: number };
+  /** Requests Node's HTTP layer answered before the app saw them (malformed, headers too large or too slow). */
+  readonly httpRequestsRefused: Counter<'status'>;
+  /** Connections closed unanswered at accept: HTTP_MAX_CONNECTIONS were open. */
+  readonly httpConnectionsDropped: Counter;
   readonly mongoCommandDuration: Histogram<'command'>;
   readonly mongoCommandFailures: Counter<'command'>;
   /** Pool usage from the driver's monitoring events: state is "checked_out" or "total". */
@@ -43,6 +47,17 @@ export function createMetrics(): Metrics {
       registers,
     }),
     httpRequestsInFlight,
+    httpRequestsRefused: new Counter({
+      name: 'http_requests_refused_total',
+      help: 'Requests refused by the HTTP layer before the app saw them (malformed, headers too large or too slow), by status',
+      labelNames: ['status'],
+      registers,
+    }),
+    httpConnectionsDropped: new Counter({
+      name: 'http_connections_dropped_total',
+      help: 'Connections closed unanswered because HTTP_MAX_CONNECTIONS were open',
+      registers,
+    }),
     mongoCommandDuration: new Histogram({
       name: 'mongodb_command_duration_seconds',
       help: 'MongoDB command duration by command name (successful and failed)',

@@ -90,7 +90,10 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
 export function createService(config: Config, mongo: MongoSettings, authSecret: Uint8Array, logger: Logger, options: ServiceOptions): Service {
   const { metrics, database, players, accounts, matches, lfg } = openDomain(config, mongo, authSecret, logger, options.clock);
   const app = createApp({ players, accounts, matches, lfg, metrics, logger, bodyLimitBytes: config.bodyLimitBytes, info: options.info });
-  const connections = new ConnectionDrain();
+  const connections = new ConnectionDrain((status, reason) => {
+    metrics.httpRequestsRefused.inc({ status });
+    logger.info({ status, reason }, 'request refused');
+  });
   const { http } = config;
   const server = createServer(
     {
@@ -104,6 +107,7 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
   );
   server.maxConnections = http.maxConnections;
   server.on('clientError', connections.refuse);
+  server.on('drop', () => { metrics.httpConnectionsDropped.inc(); });
   attachLifecycle(server, {
     connections,
     readiness: () => database.readiness(),

@@ -125,6 +125,9 @@ test('clients that trickle their headers or body are disconnected within the con
   t.is(await extra.response(), undefined, 'a connection over the cap is closed unanswered');
   await open[0]?.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   t.is((await open[0]?.response())?.status, 200, 'connections under the cap are served');
+  for (const connection of [...open, extra]) connection.destroy();
+  await sleep(50);
+  t.regex(await (await fetch(`${limited.url}/metrics`)).text(), /^http_connections_dropped_total [1-9]\d*$/m, 'dropped connections are counted');
 });
 
 test('requests the HTTP parser refuses before the app sees them get their status as a problem, and the connection closes', async (t) => {
@@ -149,4 +152,13 @@ test('requests the HTTP parser refuses before the app sees them get their status
   t.teardown(() => { after.destroy(); });
   await after.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   t.is((await after.response())?.status, 200, 'the server serves on');
+  // Never seen by the app, yet logged and counted: one line and one count each.
+  t.deepEqual(api.logs.filter((line) => line.msg === 'request refused').map((line) => [line.status, line.reason]), [
+    [400, 'HPE_INVALID_METHOD'],
+    [400, 'HPE_INVALID_CONTENT_LENGTH'],
+    [431, 'HPE_HEADER_OVERFLOW'],
+  ]);
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  t.regex(metrics, /^http_requests_refused_total\{status="400"\} 2$/m);
+  t.regex(metrics, /^http_requests_refused_total\{status="431"\} 1$/m);
 });

@@ -3,7 +3,8 @@
 //   connection is closed without a reset (see lingeringClose);
 // - a request Node's HTTP layer refuses (not HTTP/1.1, headers too large, too slow to arrive) gets its
 //   status as a problem, like every other error, instead of Node's bare status line; as Node does, the
-//   connection is then destroyed at once (no lingering close: the request itself cannot be trusted);
+//   connection is then destroyed at once (no lingering close: the request itself cannot be trusted). It
+//   is reported (logged and counted) once: here, or by the handler whose body it cut short;
 // - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
 //   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
 import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -36,12 +37,20 @@ export function closeIfBodyUnread(ctx: Context): void {
   if (!ctx.req.complete) ctx.set('Connection', 'close');
 }
 
+/** Told of each request `refuse` answers that no handler will report: its status and Node's error code. */
+export type RefusalReport = (status: number, reason: string) => void;
+
 export class ConnectionDrain {
+  readonly #report: RefusalReport;
   #draining = false;
   #handlers = 0;
   #whenIdle: (() => void)[] = [];
   readonly #pending = new Set<ServerResponse>();
   readonly #lingering = new WeakSet<Socket>();
+
+  constructor(report: RefusalReport) {
+    this.#report = report;
+  }
 
   /** Wraps the app's handler; `handle` settles once the app has finished with the request. */
   listener(handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): RequestListener {
@@ -75,7 +84,8 @@ export class ConnectionDrain {
 
   /** The server's `clientError` listener; as Node's own, it answers only if no response has begun on the connection. */
   readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
-    const responding = [...this.#pending].some((response) => response.socket === socket && response.headersSent);
+    const handled = [...this.#pending].filter((response) => response.socket === socket);
+    const responding = handled.some((response) => response.headersSent);
     if (socket.writable && !responding && error.code !== 'ECONNRESET') {
       const refusal = parserRefusals[error.code ?? ''] ?? malformed;
       refusals.set(socket, refusal);
@@ -84,6 +94,8 @@ export class ConnectionDrain {
       const body = JSON.stringify({ type: 'about:blank', title, status, detail });
       const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
       socket.write(head + body);
+      // A handler still reading this request's body reports it, with this status (see refusalOf).
+      if (handled.length === 0) this.#report(status, error.code ?? 'unknown');
     }
     socket.destroy();
   };
