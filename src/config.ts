@@ -22,6 +22,8 @@ export interface HttpServerSettings {
 
 export interface Config {
   readonly port: number;
+  /** A listener of its own for /healthz and /readyz, beyond HTTP_MAX_CONNECTIONS; undefined: PORT only. */
+  readonly healthPort: number | undefined;
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly bodyLimitBytes: number;
@@ -54,6 +56,7 @@ export interface AuthSettings {
 // Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
 const envSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(8080),
+  HEALTH_PORT: wholeNumber(0, 65_535).optional(),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
@@ -93,8 +96,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid ${name === 'MONGODB_URI' ? uriVariable : name}: ${issue?.message ?? 'bad value'}`);
   }
   const e = parsed.data;
+  if (e.HEALTH_PORT !== undefined && e.HEALTH_PORT !== 0 && e.HEALTH_PORT === e.PORT) throw new ConfigError('invalid HEALTH_PORT: must differ from PORT');
   return {
     port: e.PORT,
+    healthPort: e.HEALTH_PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

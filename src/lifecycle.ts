@@ -4,7 +4,9 @@
 // balancers and Kubernetes endpoints drop the pod; then every response says `Connection: close`, the
 // server stops accepting, closes idle keep-alive sockets, gives in-flight requests up to shutdownTimeoutMs,
 // and once the last handler has finished (or that time is up) closes MongoDB and exits 0.
-import type { Server } from 'node:http';
+// With HEALTH_PORT, the same checks also answer on a listener of their own (see serveHealthChecks), which
+// stays open until the end.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTerminus } from '@godaddy/terminus';
 import { failureLog } from './failure-log.ts';
@@ -16,6 +18,8 @@ import type { Logger } from './logger.ts';
 const lastCallMs = 500;
 
 export interface LifecycleOptions {
+  /** Serves the same health checks, and nothing else; closed once shutdown is complete. */
+  readonly healthServer: Server | undefined;
   readonly readiness: () => Promise<void>;
   /** Runs once no handler runs any more (or shutdownTimeoutMs after draining began). */
   readonly onShutdown: () => Promise<void>;
@@ -34,21 +38,22 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
   // Taken from the shutdown timeout, so the whole shutdown still fits delay + timeout.
   const lastCall = Math.min(lastCallMs, options.shutdownTimeoutMs / 2);
   const unready = failureLog(logger, 'not ready');
-  createTerminus(server, {
-    healthChecks: {
-      '/healthz': () => Promise.resolve(),
-      '/readyz': async () => {
-        if (shuttingDown) throw new Error('shutting down');
-        try {
-          await options.readiness();
-        } catch (error) {
-          unready.failed(error);
-          throw error;
-        }
-        unready.recovered();
-      },
-      verbatim: true,
+  const healthChecks: HealthChecks = {
+    '/healthz': () => Promise.resolve(),
+    '/readyz': async () => {
+      if (shuttingDown) throw new Error('shutting down');
+      try {
+        await options.readiness();
+      } catch (error) {
+        unready.failed(error);
+        throw error;
+      }
+      unready.recovered();
     },
+  };
+  if (options.healthServer !== undefined) serveHealthChecks(options.healthServer, healthChecks);
+  createTerminus(server, {
+    healthChecks: { ...healthChecks, verbatim: true },
     headers: { ...securityHeaders },
     // Not terminus's blanket 503 on every health route: liveness stays 200 while the process serves.
     sendFailuresDuringShutdown: false,
@@ -75,6 +80,8 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       await options.onShutdown();
     },
     onShutdown: () => {
+      options.healthServer?.close();
+      options.healthServer?.closeAllConnections();
       logger.info('shutdown complete');
       return Promise.resolve();
     },
@@ -84,5 +91,26 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       // A failed probe is already logged above, once per cause.
       if (message !== 'healthcheck failed') logger.warn({ err: error }, message);
     },
+  });
+}
+
+/** Path → check: resolves when healthy. */
+type HealthChecks = Readonly<Record<string, () => Promise<void>>>;
+
+/** HEALTH_PORT: the checks terminus serves on PORT, with its answers, and a 404 problem for anything else. */
+function serveHealthChecks(server: Server, checks: HealthChecks): void {
+  const answer = (response: ServerResponse, status: number, contentType: string, body: unknown) => {
+    response.writeHead(status, { ...securityHeaders, 'Content-Type': contentType }).end(JSON.stringify(body));
+  };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const check = checks[request.url ?? ''];
+    if (check === undefined) {
+      answer(response, 404, 'application/problem+json', { type: 'about:blank', title: 'Not Found', status: 404, detail: 'This port serves /healthz and /readyz only.' });
+      return;
+    }
+    check().then(
+      () => { answer(response, 200, 'application/json', { status: 'ok' }); },
+      () => { answer(response, 503, 'application/json', { status: 'error' }); },
+    );
   });
 }

@@ -14,19 +14,24 @@ async function main(): Promise<void> {
   const configuredSecret = requiredAuthSecret(config);
   const logger = createLogger(config.logLevel);
   const { mongo, embedded } = await configuredOrEmbeddedMongo(config, process.env, logger);
-  const { server } = createService(config, mongo, configuredSecret ?? developmentSecret(logger), logger, {
+  const { server, healthServer } = createService(config, mongo, configuredSecret ?? developmentSecret(logger), logger, {
     info: packageJson,
     signals: ['SIGTERM', 'SIGINT'],
     afterShutdown: async () => {
       await embedded?.stop();
     },
   });
-  server.on('error', (error) => {
-    logger.fatal({ err: error }, 'HTTP server failed');
-    process.exit(1);
-  });
+  for (const listener of [server, healthServer]) {
+    listener?.on('error', (error) => {
+      logger.fatal({ err: error }, 'HTTP server failed');
+      process.exit(1);
+    });
+  }
   server.listen(config.port, config.host, () => {
     logger.info({ address: server.address(), version: packageJson.version }, 'listening');
+  });
+  healthServer?.listen(config.healthPort, config.host, () => {
+    logger.info({ address: healthServer.address() }, 'health checks listening');
   });
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled rejection');

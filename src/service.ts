@@ -24,6 +24,8 @@ import { PlayerService } from './players/service.ts';
 
 export interface Service {
   readonly server: Server;
+  /** The probes' listener (HEALTH_PORT), if configured; it serves /healthz and /readyz only. */
+  readonly healthServer: Server | undefined;
   readonly app: App;
   readonly metrics: Metrics;
   readonly database: Database;
@@ -95,20 +97,21 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
     logger.info({ status, reason }, 'request refused');
   });
   const { http } = config;
-  const server = createServer(
-    {
-      requestTimeout: http.requestTimeoutMs,
-      headersTimeout: http.headersTimeoutMs,
-      keepAliveTimeout: http.keepAliveTimeoutMs,
-      // How often Node enforces the two timeouts above (default 30 s, far coarser than they are).
-      connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs / 2),
-    },
-    connections.listener(app.handle),
-  );
+  const serverOptions = {
+    requestTimeout: http.requestTimeoutMs,
+    headersTimeout: http.headersTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    // How often Node enforces the two timeouts above (default 30 s, far coarser than they are).
+    connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs / 2),
+  };
+  const server = createServer(serverOptions, connections.listener(app.handle));
   server.maxConnections = http.maxConnections;
+  // Uncapped: clients holding every connection of PORT must not fail the liveness probe and restart the pod.
+  const healthServer = config.healthPort === undefined ? undefined : createServer(serverOptions);
   server.on('clientError', connections.refuse);
   server.on('drop', () => { metrics.httpConnectionsDropped.inc(); });
   attachLifecycle(server, {
+    healthServer,
     connections,
     readiness: () => database.readiness(),
     onShutdown: async () => {
@@ -120,5 +123,5 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
     logger,
     signals: options.signals,
   });
-  return { server, app, metrics, database };
+  return { server, healthServer, app, metrics, database };
 }

@@ -38,6 +38,8 @@ for (const [name, value] of [
   ['PORT', 'eighty'],
   ['PORT', '70000'],
   ['PORT', '0x50'],
+  ['HEALTH_PORT', '8080'],
+  ['HEALTH_PORT', '70000'],
   ['MONGODB_MAX_POOL_SIZE', '1e2'],
   ['MONGODB_URI', 'mongodb://db/%ZZ'],
   ['MONGODB_URI', 'mongodb://db/a.b'],

@@ -13,7 +13,8 @@ import { playerIndexes } from '../src/players/repository.ts';
 import { waitForStatus } from './helpers/app.ts';
 import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
-import { startSlowPost } from './helpers/net.ts';
+import { freePort, startSlowPost } from './helpers/net.ts';
+import { RawConnection } from './helpers/raw-http.ts';
 import { runServerToExit, startServerProcess, type ServerProcess } from './helpers/server-process.ts';
 import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
 
@@ -64,6 +65,39 @@ test('SIGTERM: readiness fails at once, in-flight requests finish, new connectio
   t.is(exit.code, 0);
   t.true(exit.at - signalledAt < shutdownDelayMs + shutdownTimeoutMs, `exited after ${String(exit.at - signalledAt)} ms`);
   t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
+});
+
+test('HEALTH_PORT: the probes answer there while every connection PORT allows is taken, and readiness fails there at SIGTERM', async (t) => {
+  const healthPort = await freePort();
+  const server = await startServer({ HEALTH_PORT: String(healthPort), HTTP_MAX_CONNECTIONS: '2' });
+  const health = `http://127.0.0.1:${String(healthPort)}`;
+  await waitForStatus(`${health}/readyz`, 200);
+  const held = await Promise.all([1, 2].map(() => RawConnection.open(server.port)));
+  t.teardown(() => { for (const connection of held) connection.destroy(); });
+  for (const connection of held) {
+    await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    t.is((await connection.response())?.status, 200);
+  }
+  const over = await RawConnection.open(server.port);
+  await over.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  t.is(await over.response(), undefined, 'PORT drops a connection over the cap, probes included');
+  for (const path of ['/healthz', '/readyz']) {
+    const response = await fetch(`${health}${path}`);
+    t.is(response.status, 200, path);
+    t.deepEqual(await response.json(), { status: 'ok' });
+    t.is(response.headers.get('x-content-type-options'), 'nosniff');
+  }
+  const elsewhere = await fetch(`${health}/status`);
+  t.is(elsewhere.status, 404);
+  t.is(elsewhere.headers.get('content-type'), 'application/problem+json');
+
+  server.child.kill('SIGTERM');
+  await sleep(200);
+  t.is((await fetch(`${health}/readyz`)).status, 503, 'readiness fails at once on the health port too');
+  t.is((await fetch(`${health}/healthz`)).status, 200);
+  for (const connection of held) connection.destroy();
+  t.is((await server.exited).code, 0);
+  t.false(await canConnect(healthPort), 'the health port closes with the process');
 });
 
 test('an idle keep-alive client does not hold the process open', async (t) => {

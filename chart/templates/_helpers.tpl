@@ -288,6 +288,9 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- if and (gt $members 1) (eq (mod $members 2) 0) -}}
 {{- $messages = append $messages (printf "mongodb.replicaCount=%d: use 1 (standalone) or an odd number >= 3, an even-sized replica set cannot survive losing half its members" $members) -}}
 {{- end -}}
+{{- if eq (int .Values.app.healthPort) (int .Values.app.port) -}}
+{{- $messages = append $messages (printf "app.healthPort=%d: must differ from app.port, the probes' listener is a second one" (int .Values.app.healthPort)) -}}
+{{- end -}}
 {{- $drainMs := mul .Values.probes.readiness.periodSeconds .Values.probes.readiness.failureThreshold 1000 -}}
 {{- if lt (int .Values.shutdown.delayMs) (int $drainMs) -}}
 {{- $messages = append $messages (printf "shutdown.delayMs=%d is shorter than readiness periodSeconds x failureThreshold (%d ms): pods would stop serving before endpoints drop them" (int .Values.shutdown.delayMs) (int $drainMs)) -}}

@@ -17,17 +17,18 @@ async function renderFails(helm: Helm, options: RenderOptions): Promise<string> 
 for (const helm of helms()) {
   const title = (what: string) => `${helm.label}: ${what}`;
 
-  for (const port of [8080, 9090]) {
-    test(title(`probes and Service use the named port http = containerPort = PORT (${String(port)})`), async (t) => {
-      const manifests = await render(helm, { set: [`app.port=${String(port)}`] });
+  for (const [port, healthPort] of [[8080, 8081], [9090, 9091]] as const) {
+    test(title(`the Service uses the named port http = containerPort = PORT (${String(port)}), the probes health = HEALTH_PORT (${String(healthPort)})`), async (t) => {
+      const manifests = await render(helm, { set: [`app.port=${String(port)}`, `app.healthPort=${String(healthPort)}`] });
       const container = apiContainer(manifests);
-      const http = container.ports?.find((p) => p.name === 'http');
-      t.is(http?.containerPort, port);
-      t.is(one(manifests, 'ConfigMap', names.api).data?.PORT, String(port));
+      t.deepEqual(container.ports?.map((p) => [p.name, p.containerPort]), [['http', port], ['health', healthPort]]);
+      const config = one(manifests, 'ConfigMap', names.api).data ?? {};
+      t.is(config.PORT, String(port));
+      t.is(config.HEALTH_PORT, String(healthPort));
       t.deepEqual(container.envFrom?.map((e) => e.configMapRef?.name), [names.api]);
-      t.deepEqual(container.startupProbe?.httpGet, { path: '/healthz', port: 'http' });
-      t.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
-      t.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+      t.deepEqual(container.startupProbe?.httpGet, { path: '/healthz', port: 'health' });
+      t.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'health' });
+      t.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'health' });
       const service = one(manifests, 'Service', names.api);
       t.is(service.spec?.type, 'ClusterIP');
       t.deepEqual(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['http', 80, 'http']]);
@@ -57,6 +58,10 @@ for (const helm of helms()) {
     const config = one(await render(helm, { set: ['database.operationTimeoutMs=30000'] }), 'ConfigMap', names.api).data ?? {};
     t.is(loadConfig({ ...config, MONGODB_PASSWORD: 'from-the-secret', AUTH_SECRET: 'a-signing-key-of-at-least-32-bytes!!' }).mongo?.operationTimeoutMs, 30_000);
     t.regex(await renderFails(helm, { set: ['database.operationTimeoutMs=0'] }), /operationTimeoutMs/);
+  });
+
+  test(title('a health port equal to the API port is refused'), async (t) => {
+    t.regex(await renderFails(helm, { set: ['app.healthPort=8080'] }), /app\.healthPort=8080: must differ from app\.port/);
   });
 
   test(title('a drain delay shorter than readiness failure detection is refused'), async (t) => {
