@@ -130,7 +130,7 @@ test('clients that trickle their headers or body are disconnected within the con
   t.regex(await (await fetch(`${limited.url}/metrics`)).text(), /^http_connections_dropped_total [1-9]\d*$/m, 'dropped connections are counted');
 });
 
-test('requests the HTTP parser refuses before the app sees them get their status as a problem, and the connection closes', async (t) => {
+test.serial('requests the HTTP parser refuses before the app sees them get their status as a problem, and the connection closes', async (t) => {
   const cases: [request: string, status: number][] = [
     ['FOO /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400],
     ['GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n', 400],
@@ -161,4 +161,16 @@ test('requests the HTTP parser refuses before the app sees them get their status
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
   t.regex(metrics, /^http_requests_refused_total\{status="400"\} 2$/m);
   t.regex(metrics, /^http_requests_refused_total\{status="431"\} 1$/m);
+});
+
+test.serial('a malformed request pipelined behind a complete one is refused, logged and counted too', async (t) => {
+  const refused = async () => /^http_requests_refused_total\{status="400"\} (\d+)$/m.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1] ?? '0';
+  const before = Number(await refused());
+  const logged = api.logs.filter((line) => line.msg === 'request refused').length;
+  const connection = await RawConnection.open(port);
+  t.teardown(() => { connection.destroy(); });
+  await connection.write('GET /v1/players?limit=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nBROKEN\r\n\r\n');
+  await connection.closed;
+  t.is(Number(await refused()), before + 1);
+  t.is(api.logs.filter((line) => line.msg === 'request refused').length, logged + 1);
 });

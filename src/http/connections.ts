@@ -23,7 +23,7 @@ const parserRefusals: Readonly<Record<string, { status: number; detail: string }
 };
 const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
 
-/** What `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own 400. */
+/** What `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own status. */
 const refusals = new WeakMap<Socket, { readonly status: number; readonly detail: string }>();
 
 /** The answer the connection of `request` got from Node's HTTP layer (a 408 past the request timeout...). */
@@ -86,6 +86,9 @@ export class ConnectionDrain {
   readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
     const handled = [...this.#pending].filter((response) => response.socket === socket);
     const responding = handled.some((response) => response.headersSent);
+    // The handler of a request whose body this cuts short reports it (see refusalOf); a pipelined request
+    // behind a complete one has no handler yet, and is reported here.
+    const cutShort = handled.some((response) => !response.req.complete);
     if (socket.writable && !responding && error.code !== 'ECONNRESET') {
       const refusal = parserRefusals[error.code ?? ''] ?? malformed;
       refusals.set(socket, refusal);
@@ -94,8 +97,7 @@ export class ConnectionDrain {
       const body = JSON.stringify({ type: 'about:blank', title, status, detail });
       const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
       socket.write(head + body);
-      // A handler still reading this request's body reports it, with this status (see refusalOf).
-      if (handled.length === 0) this.#report(status, error.code ?? 'unknown');
+      if (!cutShort) this.#report(status, error.code ?? 'unknown');
     }
     socket.destroy();
   };

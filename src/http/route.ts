@@ -6,7 +6,6 @@ import { z } from 'zod';
 import type { Access } from '../auth/caller.ts';
 import { AppError, validationError } from '../errors.ts';
 import { authorize } from './authentication.ts';
-import { refusalOf } from './connections.ts';
 import type { RequestState } from './request-context.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -134,9 +133,6 @@ async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
 }
 
 function bodyProblem(ctx: Context, error: unknown): unknown {
-  // Node's HTTP layer cut the body short and has answered for it (408 past HTTP_REQUEST_TIMEOUT_MS...).
-  const refusal = refusalOf(ctx.req);
-  if (refusal !== undefined) return new AppError(refusal.status, { detail: refusal.detail });
   const { status, message, limit, body } = error as { status?: unknown; message?: unknown; limit?: unknown; body?: unknown };
   const reason = String(message);
   // The parser gives a JSON error its text: only whitespace is an empty body, not a malformed one.

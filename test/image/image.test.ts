@@ -15,6 +15,7 @@ import { MongoClient } from 'mongodb';
 import { databaseUri, uniqueDatabaseName } from '../helpers/mongo.ts';
 import { freePort, startSlowPost } from '../helpers/net.ts';
 import { send, validPlayer } from '../helpers/players.ts';
+import { RawConnection } from '../helpers/raw-http.ts';
 import { findCommand, toolAvailable } from '../helpers/tools.ts';
 import type { ToolLookup } from '../helpers/tools.ts';
 
@@ -115,6 +116,21 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     const id = await docker('run', '-d', '--network', 'host', '--label', RUN_LABEL, ...extraArgs, ...envArgs, TAG);
     containers.push(id);
     return { id, port };
+  }
+
+  /** A keep-alive connection that got its answer from /status, retried while the container starts. */
+  async function holdConnection(port: number): Promise<RawConnection> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const connection = await RawConnection.open(port).catch(() => undefined);
+      if (connection !== undefined) {
+        await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n').catch(() => undefined);
+        if ((await connection.response().catch(() => undefined))?.status === 200) return connection;
+        connection.destroy();
+      }
+      if (Date.now() > deadline) throw new Error(`no connection to port ${String(port)} got an answer`);
+      await sleep(250);
+    }
   }
 
   /** Polls /readyz (Mongo ping) until 200; fails early with the logs if the container exits. */
@@ -295,7 +311,7 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     t.true(imageBytes - baseBytes < APP_LAYERS_BUDGET_BYTES, `app layers ${mb(imageBytes - baseBytes)} over budget`);
   });
 
-  test('has OCI labels, exec-form entrypoint and a shell-less HEALTHCHECK that turns healthy', async (t) => {
+  test('has OCI labels, exec-form entrypoint and a shell-less HEALTHCHECK that turns healthy, on HEALTH_PORT while PORT is full', async (t) => {
     const config = JSON.parse(await inspect('{{json .Config}}', TAG)) as ImageConfig;
     t.deepEqual(config.Entrypoint, [NODE]);
     t.deepEqual(config.Cmd, ['--max-semi-space-size=16', 'dist/main.js']);
@@ -312,7 +328,10 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
       'org.opencontainers.image.source': SOURCE,
     });
 
-    const container = await runContainer(READ_ONLY);
+    // The one connection PORT allows is held: a check on PORT would fail, one on HEALTH_PORT passes.
+    const container = await runContainer(READ_ONLY, { HEALTH_PORT: String(await freePort()), HTTP_MAX_CONNECTIONS: '1' });
+    const held = await holdConnection(container.port);
+    t.teardown(() => { held.destroy(); });
     const started = performance.now();
     // First probe runs one interval (10 s) after start; allow three.
     const status = await waitForHealth(t, container.id, 35_000);
