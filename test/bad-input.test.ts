@@ -216,7 +216,8 @@ test('operators and unknown keys in the query string are a 400', async (t) => {
   assertProblem(t, await call('GET', '/v1/players?limit=1e1'), 400);
   const twoUnknown = assertProblem(t, await call('GET', '/v1/players?a=1&b=2'), 400);
   t.deepEqual(pointers(twoUnknown), ['a', 'b']);
-  assertProblem(t, await call('GET', '/v1/players?minAge=40&maxAge=20'), 400);
+  const ageRange = assertProblem(t, await call('GET', '/v1/players?minAge=40&maxAge=20&limit=0&platform=atari'), 400);
+  t.deepEqual(pointers(ageRange).sort(), ['limit', 'minAge', 'platform'], 'the age range beside the other errors, at once');
   assertProblem(t, await call('GET', '/v1/players?cursor=not-a-cursor'), 400);
   assertProblem(t, await call('GET', '/status?debug=1'), 400);
 });

@@ -92,18 +92,30 @@ export type Player = z.infer<typeof playerSchema>;
 
 const booleanText = z.enum(['true', 'false']);
 
-/** GET /v1/players query string. Every value is a scalar, so no MongoDB operator can ride in on it. */
-export const playerSearchSchema = z.strictObject({
-  game: text(100).optional().meta({ description: 'Plays this title (case-insensitive)' }),
-  platform: platformSchema.optional(),
-  region: regionSchema.optional(),
-  language: languageSchema.optional(),
-  competitive: booleanText.optional().meta({ description: 'Plays competitively (true) or casually (false); with game, that game' }),
-  minAge: wholeNumber(13, 120).optional(),
-  maxAge: wholeNumber(13, 120).optional(),
-  limit: wholeNumber(1, 100).default(20),
-  cursor: cursorParameter,
-});
+/**
+ * GET /v1/players query string. Every value is a scalar, so no MongoDB operator can ride in on it. The age
+ * range is checked here, beside the other parameters' errors, so a client gets all of them at once.
+ */
+export const playerSearchSchema = z
+  .strictObject({
+    game: text(100).optional().meta({ description: 'Plays this title (case-insensitive)' }),
+    platform: platformSchema.optional(),
+    region: regionSchema.optional(),
+    language: languageSchema.optional(),
+    competitive: booleanText.optional().meta({ description: 'Plays competitively (true) or casually (false); with game, that game' }),
+    minAge: wholeNumber(13, 120).optional(),
+    maxAge: wholeNumber(13, 120).optional(),
+    limit: wholeNumber(1, 100).default(20),
+    cursor: cursorParameter,
+  })
+  .superRefine(
+    ({ minAge, maxAge }, ctx) => {
+      // Either may be the raw text of a value that failed its own check.
+      if (typeof minAge === 'number' && typeof maxAge === 'number' && minAge > maxAge) ctx.addIssue({ code: 'custom', path: ['minAge'], message: 'must not be greater than maxAge' });
+    },
+    // Also when other parameters failed (by default zod skips refinements then).
+    { when: ({ value }) => typeof value === 'object' && value !== null },
+  );
 
 export type PlayerSearch = z.infer<typeof playerSearchSchema>;
 

@@ -110,9 +110,6 @@ export class PlayerService {
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {
-    if (query.minAge !== undefined && query.maxAge !== undefined && query.minAge > query.maxAge) {
-      throw new AppError(400, { detail: 'The request query is invalid.', errors: [{ pointer: 'minAge', detail: 'must not be greater than maxAge' }] });
-    }
     const page = await this.#repository.search({
       gameKey: query.game === undefined ? undefined : normaliseKey(query.game),
       platform: query.platform,
