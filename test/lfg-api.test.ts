@@ -62,7 +62,7 @@ test('publishing needs a token; the post belongs to the caller and lasts 2 h aft
   t.false('contact' in lfgPostSchema.parse(fetched.body).owner, 'no contact for anonymous readers');
 });
 
-test('start and expiry times are checked: one error per field', async (t) => {
+test('start and expiry times are checked: one error per field, with the other fields\' errors', async (t) => {
   const auth = await player('lfg_timing');
   const cases: [overrides: Record<string, unknown>, pointers: string[]][] = [
     [{ startsAt: inHours(7 * 24 + 1) }, ['/startsAt']],
@@ -71,6 +71,8 @@ test('start and expiry times are checked: one error per field', async (t) => {
     [{ startsAt: inHours(2), expiresAt: inHours(1) }, ['/expiresAt']],
     [{ startsAt: 'tonight', slots: 10, platform: 'amiga' }, ['/platform', '/slots', '/startsAt']],
     [{ slots: 0, languages: [], owner: 'someone_else' }, ['/languages', '/owner', '/slots']],
+    // The limits on times beside the other fields' errors, all in one answer.
+    [{ slots: 0, startsAt: inHours(8 * 24), expiresAt: inHours(8 * 24 - 1) }, ['/expiresAt', '/slots', '/startsAt']],
   ];
   for (const [overrides, expected] of cases) {
     const response = await call('POST', '/v1/lfg', { body: post(overrides), headers: auth });

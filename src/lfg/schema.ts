@@ -7,22 +7,51 @@ import { wholeNumber } from '../validation.ts';
 
 const instant = z.iso.datetime({ offset: true });
 
-export const lfgInputSchema = z
-  .strictObject({
-    game: text(100).meta({ examples: ['Rocket League'] }),
-    platform: platformSchema,
-    region: regionSchema,
-    languages: languagesSchema,
-    competitive: z.boolean(),
-    rank: text(50).optional(),
-    slots: z.int().min(1).max(9).meta({ description: 'How many players the owner is looking for' }),
-    startsAt: instant.meta({ description: 'At most 7 days ahead, and not more than 5 minutes in the past' }),
-    expiresAt: instant.optional().meta({ description: 'After startsAt and at most 24 h after it; default: 2 h after startsAt' }),
-    note: z.string().trim().max(500).optional(),
-  })
-  .meta({ id: 'LfgPostInput' });
+const lfgInputObject = z.strictObject({
+  game: text(100).meta({ examples: ['Rocket League'] }),
+  platform: platformSchema,
+  region: regionSchema,
+  languages: languagesSchema,
+  competitive: z.boolean(),
+  rank: text(50).optional(),
+  slots: z.int().min(1).max(9).meta({ description: 'How many players the owner is looking for' }),
+  startsAt: instant.meta({ description: 'At most 7 days ahead, and not more than 5 minutes in the past' }),
+  expiresAt: instant.optional().meta({ description: 'After startsAt and at most 24 h after it; default: 2 h after startsAt' }),
+  note: z.string().trim().max(500).optional(),
+});
 
-export type LfgInput = z.infer<typeof lfgInputSchema>;
+export type LfgInput = z.infer<typeof lfgInputObject>;
+
+/** When a post runs, as sent; expiresAt is undefined when left to its default. */
+export interface PostTimes {
+  readonly startsAt: Date;
+  readonly expiresAt: Date | undefined;
+}
+
+/** A time of a post that breaks the publishing limits. */
+export interface TimeError {
+  readonly field: 'startsAt' | 'expiresAt';
+  readonly detail: string;
+}
+
+/**
+ * The body of POST /v1/lfg. Its times are checked against limits that depend on the clock
+ * (`timeErrors`, from the service), beside the other fields' errors, so a client gets all at once.
+ */
+export function lfgInputSchema(timeErrors: (times: PostTimes) => TimeError[]) {
+  return lfgInputObject
+    .superRefine(
+      (input, ctx) => {
+        // A time that failed its own format check has been reported already, and cannot be compared.
+        if (ctx.issues.some((issue) => issue.path?.[0] === 'startsAt' || issue.path?.[0] === 'expiresAt')) return;
+        const times = { startsAt: new Date(input.startsAt), expiresAt: input.expiresAt === undefined ? undefined : new Date(input.expiresAt) };
+        for (const { field, detail } of timeErrors(times)) ctx.addIssue({ code: 'custom', path: [field], message: detail });
+      },
+      // Also when other fields failed (by default zod skips refinements then).
+      { when: ({ value }) => typeof value === 'object' && value !== null },
+    )
+    .meta({ id: 'LfgPostInput' });
+}
 
 export const lfgIdSchema = z.string().regex(/^[0-9a-f]{24}$/, 'a post id: 24 hexadecimal digits');
 export const lfgParamsSchema = z.strictObject({ id: lfgIdSchema });

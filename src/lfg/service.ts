@@ -3,11 +3,11 @@
 import { z } from 'zod';
 import type { Caller, PlayerCaller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { AppError, insufficientScope, invalidToken, notFound, tokenRevoked, type FieldError } from '../errors.ts';
+import { AppError, insufficientScope, invalidToken, notFound, tokenRevoked } from '../errors.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
-import type { LfgInput, LfgPost, LfgSearch } from './schema.ts';
+import { lfgInputSchema, type LfgInput, type LfgPost, type LfgSearch, type PostTimes, type TimeError } from './schema.ts';
 
 export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found';
 
@@ -47,6 +47,8 @@ export class LfgService {
   readonly #limits: LfgLimits;
   readonly #onCreated: () => void;
   readonly #onJoin: (outcome: JoinMetric) => void;
+  /** The body of a post to publish, its times checked against this service's limits and clock. */
+  readonly inputSchema = lfgInputSchema((times) => this.#timeErrors(times, this.#now()));
 
   constructor(repository: LfgRepository, players: PlayerRepository, options: LfgOptions = {}) {
     this.#repository = repository;
@@ -167,24 +169,30 @@ export class LfgService {
     return post;
   }
 
+  /** The times a post is published with; checked again here, as the clock has moved on since the body was. */
   #schedule(input: LfgInput, now: Date): { startsAt: Date; expiresAt: Date } {
-    const limits = this.#limits;
     const startsAt = new Date(input.startsAt);
-    const expiresAt = input.expiresAt === undefined ? new Date(startsAt.getTime() + limits.defaultDurationMs) : new Date(input.expiresAt);
-    const errors: FieldError[] = [];
+    const sent = input.expiresAt === undefined ? undefined : new Date(input.expiresAt);
+    const errors = this.#timeErrors({ startsAt, expiresAt: sent }, now);
+    if (errors.length > 0) throw new AppError(400, { detail: 'The request body is invalid.', errors: errors.map(({ field, detail }) => ({ pointer: `/${field}`, detail })) });
+    return { startsAt, expiresAt: sent ?? new Date(startsAt.getTime() + this.#limits.defaultDurationMs) };
+  }
+
+  #timeErrors({ startsAt, expiresAt }: PostTimes, now: Date): TimeError[] {
+    const limits = this.#limits;
+    const errors: TimeError[] = [];
     if (startsAt.getTime() < now.getTime() - limits.pastGraceMs) {
-      errors.push({ pointer: '/startsAt', detail: `must not be more than ${duration(limits.pastGraceMs)} in the past` });
+      errors.push({ field: 'startsAt', detail: `must not be more than ${duration(limits.pastGraceMs)} in the past` });
     } else if (startsAt.getTime() > now.getTime() + limits.maxAheadMs) {
-      errors.push({ pointer: '/startsAt', detail: `must be at most ${duration(limits.maxAheadMs)} ahead` });
+      errors.push({ field: 'startsAt', detail: `must be at most ${duration(limits.maxAheadMs)} ahead` });
     }
-    if (input.expiresAt !== undefined) {
-      if (expiresAt <= startsAt) errors.push({ pointer: '/expiresAt', detail: 'must be after startsAt' });
+    if (expiresAt !== undefined) {
+      if (expiresAt <= startsAt) errors.push({ field: 'expiresAt', detail: 'must be after startsAt' });
       else if (expiresAt.getTime() > startsAt.getTime() + limits.maxDurationMs) {
-        errors.push({ pointer: '/expiresAt', detail: `must be at most ${duration(limits.maxDurationMs)} after startsAt` });
-      } else if (expiresAt <= now) errors.push({ pointer: '/expiresAt', detail: 'must be in the future' });
+        errors.push({ field: 'expiresAt', detail: `must be at most ${duration(limits.maxDurationMs)} after startsAt` });
+      } else if (expiresAt <= now) errors.push({ field: 'expiresAt', detail: 'must be in the future' });
     }
-    if (errors.length > 0) throw new AppError(400, { detail: 'The request body is invalid.', errors });
-    return { startsAt, expiresAt };
+    return errors;
   }
 
   /** Posts as the viewer sees them: contacts only for the owner and members of each post. */

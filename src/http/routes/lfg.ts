@@ -1,7 +1,7 @@
 // /v1/lfg: looking-for-group posts. Who may call each operation is declared (`access`); which post is
 // whose, and who is a member, the service decides.
 import type { Context } from 'koa';
-import { lfgInputSchema, lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
+import { lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
 import type { LfgService } from '../../lfg/service.ts';
 import { caller, callingPlayer } from '../authentication.ts';
 import { commonProblems, jsonBody, problem, writeProblems } from '../responses.ts';
@@ -21,7 +21,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       summary: 'Publish a looking-for-group post, owned by the caller',
       tag: 'lfg',
       access: player,
-      body: { schema: lfgInputSchema, contentTypes: jsonBody },
+      body: { schema: service.inputSchema, contentTypes: jsonBody },
       responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems },
       handle: async (ctx, { body }) => {
         const post = await service.create(callingPlayer(ctx), body);
