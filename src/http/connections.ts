@@ -23,12 +23,12 @@ const parserRefusals: Readonly<Record<string, { status: number; detail: string }
 };
 const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
 
-/** What `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own status. */
-const refusals = new WeakMap<Socket, { readonly status: number; readonly detail: string }>();
+/** The status `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own. */
+const refusedStatuses = new WeakMap<Socket, number>();
 
-/** The answer the connection of `request` got from Node's HTTP layer (a 408 past the request timeout...). */
-export function refusalOf(request: IncomingMessage): { readonly status: number; readonly detail: string } | undefined {
-  return refusals.get(request.socket);
+/** The status the connection of `request` got from Node's HTTP layer (a 408 past the request timeout...). */
+export function refusedStatus(request: IncomingMessage): number | undefined {
+  return refusedStatuses.get(request.socket);
 }
 const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
@@ -86,13 +86,12 @@ export class ConnectionDrain {
   readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
     const handled = [...this.#pending].filter((response) => response.socket === socket);
     const responding = handled.some((response) => response.headersSent);
-    // The handler of a request whose body this cuts short reports it (see refusalOf); a pipelined request
+    // The handler of a request whose body this cuts short reports it (see refusedStatus); a pipelined request
     // behind a complete one has no handler yet, and is reported here.
     const cutShort = handled.some((response) => !response.req.complete);
     if (socket.writable && !responding && error.code !== 'ECONNRESET') {
-      const refusal = parserRefusals[error.code ?? ''] ?? malformed;
-      refusals.set(socket, refusal);
-      const { status, detail } = refusal;
+      const { status, detail } = parserRefusals[error.code ?? ''] ?? malformed;
+      refusedStatuses.set(socket, status);
       const title = STATUS_CODES[status] ?? 'Error';
       const body = JSON.stringify({ type: 'about:blank', title, status, detail });
       const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;

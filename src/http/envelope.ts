@@ -5,7 +5,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { closeIfBodyUnread, refusalOf } from './connections.ts';
+import { closeIfBodyUnread, refusedStatus } from './connections.ts';
 import { recordRequest } from './http-metrics.ts';
 import { renderProblem, throwIfUnanswered } from './problem.ts';
 import { logRequest, startRequestContext } from './request-context.ts';
@@ -30,8 +30,8 @@ export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
       inFlight.count -= 1;
       closeIfBodyUnread(ctx);
       // Node's HTTP layer cut this request's body short and answered for it (408 past HTTP_REQUEST_TIMEOUT_MS...).
-      const refusal = ctx.req.complete ? undefined : refusalOf(ctx.req);
-      if (refusal !== undefined) ctx.status = refusal.status;
+      const refused = ctx.req.complete ? undefined : refusedStatus(ctx.req);
+      if (refused !== undefined) ctx.status = refused;
       // Measured after the problem is rendered, so a 413 is counted and logged as a 413.
       const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       recordRequest(metrics, ctx, durationSeconds);
