@@ -272,6 +272,10 @@ test('while MongoDB is unreachable, data routes answer 503 problem+json within s
   t.is((await fetch(`${offline.url}/readyz`)).status, 503);
   const errorLine = offline.logs.find((line) => line.level === 'error' && line.requestId === 'offline-1');
   t.truthy(errorLine);
+  // The cause in one short line: the driver's message, without a stack or its topology description.
+  t.is(typeof errorLine?.reason, 'string');
+  t.false('err' in (errorLine ?? {}));
+  t.true(JSON.stringify(errorLine).length < 1000, JSON.stringify(errorLine));
 });
 
 test('a method the API does not know is a 501 problem', async (t) => {

@@ -36,7 +36,12 @@ export function throwIfUnanswered(ctx: Context): void {
 export function renderProblem(ctx: Context, error: unknown): void {
   const appError = toAppError(error);
   // Our own 501 is the client's doing; database 503s and anything unexpected are ours.
-  if (appError.status >= 500 && !(error instanceof AppError)) (ctx.state as RequestState).log.error({ err: error }, 'request failed');
+  if (appError.status >= 500 && !(error instanceof AppError)) {
+    // During an outage every data request fails alike: its message, not a stack and the driver's whole
+    // topology description on each line (readiness logs the outage itself).
+    const cause = isDatabaseUnavailable(error) || isDatabaseTimeout(error) ? { reason: error instanceof Error ? error.message : String(error) } : { err: error };
+    (ctx.state as RequestState).log.error(cause, 'request failed');
+  }
   render(ctx, appError);
 }
 
