@@ -174,3 +174,20 @@ test.serial('a malformed request pipelined behind a complete one is refused, log
   t.is(Number(await refused()), before + 1);
   t.is(api.logs.filter((line) => line.msg === 'request refused').length, logged + 1);
 });
+
+test.serial('a pipelined request whose body is cut short by a refusal is reported once, by its handler', async (t) => {
+  const refused = async () => Number(/^http_requests_refused_total\{status="400"\} (\d+)$/m.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1] ?? '0');
+  const handled = () => api.logs.filter((line) => line.msg === 'request' && line.method === 'POST' && line.status === 400).length;
+  const [refusedBefore, handledBefore] = [await refused(), handled()];
+  const connection = await RawConnection.open(port);
+  t.teardown(() => { connection.destroy(); });
+  // A login first: its password hash keeps it in flight while the next request arrives behind it.
+  const login = JSON.stringify({ nick: 'nobody_here', password: 'not-the-password' });
+  await connection.write(`POST /v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${String(login.length)}\r\n\r\n${login}`);
+  await connection.write('POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n');
+  await sleep(30);
+  await connection.write('ZZZ\r\n');
+  await connection.closed;
+  for (const deadline = Date.now() + 2000; handled() === handledBefore && Date.now() < deadline; ) await sleep(20);
+  t.is(await refused() - refusedBefore + handled() - handledBefore, 1);
+});

@@ -84,7 +84,8 @@ export class ConnectionDrain {
 
   /** The server's `clientError` listener; as Node's own, it answers only if no response has begun on the connection. */
   readonly refuse = (error: NodeJS.ErrnoException, socket: Socket): void => {
-    const handled = [...this.#pending].filter((response) => response.socket === socket);
+    // By request: a pipelined request's response waits unattached to the socket (socket null) until its turn.
+    const handled = [...this.#pending].filter((response) => response.req.socket === socket);
     const responding = handled.some((response) => response.headersSent);
     // The handler of a request whose body this cuts short reports it (see refusedStatus); a pipelined request
     // behind a complete one has no handler yet, and is reported here.
