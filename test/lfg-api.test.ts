@@ -73,6 +73,7 @@ test('start and expiry times are checked: one error per field, with the other fi
     [{ slots: 0, languages: [], owner: 'someone_else' }, ['/languages', '/owner', '/slots']],
     // The limits on times beside the other fields' errors, all in one answer.
     [{ slots: 0, startsAt: inHours(8 * 24), expiresAt: inHours(8 * 24 - 1) }, ['/expiresAt', '/slots', '/startsAt']],
+    [{ startsAt: inHours(8 * 24), expiresAt: 'tomorrow' }, ['/expiresAt', '/startsAt']],
   ];
   for (const [overrides, expected] of cases) {
     const response = await call('POST', '/v1/lfg', { body: post(overrides), headers: auth });

@@ -43,8 +43,9 @@ export function lfgInputSchema(timeErrors: (times: PostTimes) => TimeError[]) {
     .superRefine(
       (input, ctx) => {
         // A time that failed its own format check has been reported already, and cannot be compared.
-        if (ctx.issues.some((issue) => issue.path?.[0] === 'startsAt' || issue.path?.[0] === 'expiresAt')) return;
-        const times = { startsAt: new Date(input.startsAt), expiresAt: input.expiresAt === undefined ? undefined : new Date(input.expiresAt) };
+        const failed = (field: string) => ctx.issues.some((issue) => issue.path?.[0] === field);
+        if (failed('startsAt')) return;
+        const times = { startsAt: new Date(input.startsAt), expiresAt: input.expiresAt === undefined || failed('expiresAt') ? undefined : new Date(input.expiresAt) };
         for (const { field, detail } of timeErrors(times)) ctx.addIssue({ code: 'custom', path: [field], message: detail });
       },
       // Also when other fields failed (by default zod skips refinements then).
