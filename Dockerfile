@@ -50,7 +50,7 @@ EXPOSE 8080
 # No shell or curl in the runtime: node itself probes the liveness endpoint (which does not touch Mongo),
 # on HEALTH_PORT when set, out of reach of the API port's connection cap.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:'+(process.env.HEALTH_PORT||process.env.PORT||8080)+'/healthz',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:'+(+process.env.HEALTH_PORT||+process.env.PORT||8080)+'/healthz',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form, node as PID 1: SIGTERM reaches the terminus handlers directly (no npm, no shell).
 ENTRYPOINT ["/nodejs/bin/node"]
 # Under a container memory limit V8 keeps its young generation at 1-2 MiB, and scavenges then dominate

@@ -338,6 +338,11 @@ function registerSuite(dockerBin: string, mongoUri: string): void {
     t.is(status, 'healthy');
     t.log(`healthy after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
+
+  test('with HEALTH_PORT=0 (a port picked at start, unknown to the check) the HEALTHCHECK uses PORT, and turns healthy', async (t) => {
+    const container = await runContainer(READ_ONLY, { HEALTH_PORT: '0' });
+    t.is(await waitForHealth(t, container.id, 35_000), 'healthy');
+  });
 }
 
 const docker = dockerWithBaseImages();
