@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTerminus } from '@godaddy/terminus';
 import { failureLog } from './failure-log.ts';
 import type { ConnectionDrain } from './http/connections.ts';
+import { bareProblem } from './http/problem.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Logger } from './logger.ts';
 
@@ -99,18 +100,18 @@ type HealthChecks = Readonly<Record<string, () => Promise<void>>>;
 
 /** HEALTH_PORT: the checks terminus serves on PORT, with its answers, and a 404 problem for anything else. */
 function serveHealthChecks(server: Server, checks: HealthChecks): void {
-  const answer = (response: ServerResponse, status: number, contentType: string, body: unknown) => {
-    response.writeHead(status, { ...securityHeaders, 'Content-Type': contentType }).end(JSON.stringify(body));
+  const answer = (response: ServerResponse, status: number, contentType: string, body: string) => {
+    response.writeHead(status, { ...securityHeaders, 'Content-Type': contentType }).end(body);
   };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const check = checks[request.url ?? ''];
     if (check === undefined) {
-      answer(response, 404, 'application/problem+json', { type: 'about:blank', title: 'Not Found', status: 404, detail: 'This port serves /healthz and /readyz only.' });
+      answer(response, 404, 'application/problem+json', bareProblem(404, 'This port serves /healthz and /readyz only.'));
       return;
     }
     check().then(
-      () => { answer(response, 200, 'application/json', { status: 'ok' }); },
-      () => { answer(response, 503, 'application/json', { status: 'error' }); },
+      () => { answer(response, 200, 'application/json', '{"status":"ok"}'); },
+      () => { answer(response, 503, 'application/json', '{"status":"error"}'); },
     );
   });
 }

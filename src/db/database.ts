@@ -2,8 +2,9 @@
 // loop that keeps retrying in the background, so the service starts (and answers /healthz) while MongoDB
 // is down and turns ready when it comes up, without a restart. Then the indexes are checked every
 // MONGODB_INDEX_CHECK_INTERVAL_MS: a database dropped or restored under the service (or a MongoDB that
-// came back on an empty volume) gets them again, unique ones included, without a restart. Which indexes exist is the business of
-// the repositories built on the handle (service.ts builds them); they are handed back here as preparers.
+// came back on an empty volume) gets them again, unique ones included, without a restart. Which indexes
+// exist is the business of the repositories built on the handle (service.ts builds them); they are
+// handed back here as preparers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config/mongo.ts';
@@ -62,7 +63,7 @@ async function prepare(client: MongoClient, preparers: readonly IndexPreparer[],
       // Explicitly: after a failed first connection the driver's implicit connect leaves the client
       // closed for good ("Topology is closed"), while connect() tries again.
       await client.connect();
-      await ensureIndexes(preparers);
+      await ensureAllIndexes(preparers);
       logger.info('MongoDB connected; indexes ready');
       return true;
     } catch (error) {
@@ -79,7 +80,7 @@ async function keepIndexes(preparers: readonly IndexPreparer[], intervalMs: numb
   const failures = failureLog(logger, 'checking the indexes failed; trying again later');
   while (await sleep(intervalMs, true, { signal, ref: false }).catch(() => false)) {
     try {
-      const created = await ensureIndexes(preparers);
+      const created = await ensureAllIndexes(preparers);
       failures.recovered();
       if (created.length > 0) logger.warn({ indexes: created }, 'indexes were missing (database dropped or restored?); created them again');
     } catch (error) {
@@ -89,7 +90,7 @@ async function keepIndexes(preparers: readonly IndexPreparer[], intervalMs: numb
   }
 }
 
-async function ensureIndexes(preparers: readonly IndexPreparer[]): Promise<string[]> {
+async function ensureAllIndexes(preparers: readonly IndexPreparer[]): Promise<string[]> {
   const created: string[] = [];
   for (const preparer of preparers) created.push(...(await preparer.ensureIndexes()));
   return created;

@@ -10,6 +10,7 @@
 import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
+import { bareProblem } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /** How long a closing connection keeps discarding what the client still sends. */
@@ -94,7 +95,7 @@ export class ConnectionDrain {
       const { status, detail } = parserRefusals[error.code ?? ''] ?? malformed;
       refusedStatuses.set(socket, status);
       const title = STATUS_CODES[status] ?? 'Error';
-      const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+      const body = bareProblem(status, detail);
       const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
       socket.write(head + body);
       if (!cutShort) this.#report(status, error.code ?? 'unknown');

@@ -1,5 +1,6 @@
 // Every failure leaves as RFC 9457 application/problem+json, with a message a client can act on and never
 // a stack trace; 5xx are logged with the request id. The request envelope (envelope.ts) calls these.
+import { STATUS_CODES } from 'node:http';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
@@ -23,6 +24,11 @@ export const problemSchema = z
   .meta({ id: 'Problem' });
 
 type Problem = z.infer<typeof problemSchema>;
+
+/** A problem for answers written outside Koa (Node's refusals, the health port), where no request id exists. */
+export function bareProblem(status: number, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail });
+}
 
 /** Koa leaves a request no route answered with an empty 404, 405 or 501: say why, as a problem. */
 export function throwIfUnanswered(ctx: Context): void {
