@@ -23,6 +23,7 @@ const parserRefusals: Readonly<Record<string, { status: number; detail: string }
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'The request did not arrive in time.' },
 };
 const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
+const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** The status `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own. */
 const refusedStatuses = new WeakMap<Socket, number>();
@@ -31,7 +32,6 @@ const refusedStatuses = new WeakMap<Socket, number>();
 export function refusedStatus(request: IncomingMessage): number | undefined {
   return refusedStatuses.get(request.socket);
 }
-const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** A request whose body was not read to the end closes its connection after the response. */
 export function closeIfBodyUnread(ctx: Context): void {
