@@ -76,3 +76,14 @@ test('a merged PATCH result with many invalid games still lists at most 20 error
   t.is(problem.errors?.length, maxReportedErrors);
   t.regex(problem.detail, /errors/);
 });
+
+test('a body nested deeper than the call stack is a 400 like any other, with or without escapes', async (t) => {
+  for (const value of ['"A"', '"\\u0041"']) {
+    const deep = `{"nick":${'['.repeat(30_000)}${value}${']'.repeat(30_000)}}`;
+    for (const path of ['/v1/players', '/v1/auth/token']) {
+      const response = await send(api.url, 'POST', path, { rawBody: deep, headers: { 'content-type': 'application/json' } });
+      assertBounded(t, response);
+      t.is(response.headers.get('content-type'), 'application/problem+json', path);
+    }
+  }
+});
