@@ -235,6 +235,7 @@ test.serial('login throttling: after the limit, 429 with Retry-After even for th
   for (let index = 0; index < 3; index++) t.is((await attempt('wrong password')).status, 401);
   const refused = await attempt(testPassword);
   t.is(refused.status, 429);
+  t.regex(problem(refused).detail, /failed logins/);
   const retryAfter = Number(refused.headers.get('retry-after'));
   t.true(retryAfter >= 1 && retryAfter <= 8, String(retryAfter));
   // Throttled attempts do not count, so the lock lasts one window, not for ever.
@@ -262,6 +263,41 @@ test('concurrent wrong guesses: at most the limit of them are judged, and every 
   const unknown = () => call('POST', '/v1/auth/token', { body: { nick: 'nobody_known', password: 'wrong password' } }, app);
   for (let failures = 0; failures < 3; failures++) t.is((await unknown()).status, 401);
   t.is((await unknown()).status, 429);
+});
+
+test('concurrent logins with the right password are never taken for failed ones: no lock, Retry-After 1', async (t) => {
+  const app = await startApp('accounts_concurrent_logins', { LOGIN_THROTTLE_LIMIT: '2', LOGIN_THROTTLE_WINDOW_SECONDS: '600' });
+  await signUp(app.url, 'busy_player');
+  const login = () => call('POST', '/v1/auth/token', { body: { nick: 'busy_player', password: testPassword } }, app);
+  const responses = await Promise.all(Array.from({ length: 10 }, login));
+  const refused = responses.filter((response) => response.status === 429);
+  t.true(responses.every((response) => response.status === 200 || response.status === 429), String(responses.map((response) => response.status)));
+  // More checks at once than the limit: the attempts still being checked see each other.
+  t.true(refused.length > 0);
+  for (const response of refused) {
+    t.is(response.headers.get('retry-after'), '1');
+    t.regex(problem(response).detail, /at once/);
+  }
+  t.is((await login()).status, 200);
+});
+
+test('attempts left unjudged by a process that died count as failed logins once a minute old', async (t) => {
+  const app = await startApp('accounts_abandoned_attempts', { LOGIN_THROTTLE_LIMIT: '2', LOGIN_THROTTLE_WINDOW_SECONDS: '600' });
+  await signUp(app.url, 'abandoned');
+  const attempts = (await appDatabase(t, app)).collection('loginAttempts');
+  // Recorded before they were judged, never judged: two minutes ago, and just now.
+  const started = Date.now();
+  await attempts.insertMany([0, 1].map(() => ({ nick: 'abandoned', at: new Date(started - 120_000) })));
+  const locked = await call('POST', '/v1/auth/token', { body: { nick: 'abandoned', password: testPassword } }, app);
+  t.is(locked.status, 429);
+  t.regex(problem(locked).detail, /failed logins/);
+  const retryAfter = Number(locked.headers.get('retry-after'));
+  t.true(retryAfter > 470 && retryAfter <= 480, String(retryAfter));
+  await attempts.deleteMany({ nick: 'abandoned' });
+  await attempts.insertMany([0, 1].map(() => ({ nick: 'abandoned', at: new Date() })));
+  const checking = await call('POST', '/v1/auth/token', { body: { nick: 'abandoned', password: testPassword } }, app);
+  t.is(checking.status, 429);
+  t.is(checking.headers.get('retry-after'), '1');
 });
 
 /** Sends `count` requests at once; their statuses, and every 503 among them. */

@@ -41,6 +41,14 @@ interface LoginAttemptDocument {
   _id: ObjectId;
   nick: string;
   at: Date;
+  /** Set once judged a wrong password; until then the attempt is still being checked (or its process died). */
+  failed?: true;
+}
+
+export interface LoginAttempt {
+  readonly id: ObjectId;
+  readonly at: Date;
+  readonly failed: boolean;
 }
 
 export class CredentialTakenError extends Error {
@@ -122,9 +130,14 @@ export class AccountRepository {
   }
 
   /** Attempts at `nick` since `since`, newest first, at most `limit`. */
-  async recentAttempts(nick: string, since: Date, limit: number): Promise<{ id: ObjectId; at: Date }[]> {
+  async recentAttempts(nick: string, since: Date, limit: number): Promise<LoginAttempt[]> {
     const documents = await this.#attempts.find({ nick: normaliseKey(nick), at: { $gt: since } }, this.#limit).sort({ at: -1 }).limit(limit).toArray();
-    return documents.map((document) => ({ id: document._id, at: document.at }));
+    return documents.map((document) => ({ id: document._id, at: document.at, failed: document.failed === true }));
+  }
+
+  /** The attempt was a wrong password: it counts as it did, and now says why (for the 429's wording). */
+  async markFailed(id: ObjectId): Promise<void> {
+    await this.#attempts.updateOne({ _id: id }, { $set: { failed: true } });
   }
 
   /** A successful or throttled attempt is not a failure: it stops counting. */

@@ -8,9 +8,12 @@ import { isProfile, type StoredPlayer } from '../players/repository.ts';
 import type { PlayerService, Precondition, Writer } from '../players/service.ts';
 import type { Caller } from './caller.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { CredentialTakenError, type AccountRepository, type Credential } from './repository.ts';
+import { CredentialTakenError, type AccountRepository, type Credential, type LoginAttempt } from './repository.ts';
 import type { SignUp } from './schema.ts';
 import { InvalidTokenError, type TokenIssuer } from './tokens.ts';
+
+/** Longer than any password check takes: an attempt still unjudged after this was abandoned (its process died). */
+const checkAbandonedMs = 60_000;
 
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 
@@ -149,10 +152,7 @@ export class AccountService {
     if (recent.length > this.#limit) {
       await this.#repository.forgetAttempt(attempt);
       this.#onLogin('throttled');
-      const others = recent.filter((entry) => !entry.id.equals(attempt));
-      const freedAt = (others[this.#limit - 1]?.at ?? now).getTime() + this.#windowMs;
-      const retryAfter = Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000));
-      throw new AppError(429, { detail: `Too many failed logins for "${nick}"; retry in ${String(retryAfter)} s.`, headers: { 'Retry-After': String(retryAfter) } });
+      throw this.#throttled(nick, recent.filter((entry) => !entry.id.equals(attempt)), now);
     }
     let matches: boolean;
     let credential: Credential | undefined;
@@ -166,11 +166,27 @@ export class AccountService {
     }
     if (!matches) {
       this.#onLogin('failure');
+      // Counted already; should marking it fail, it is taken for a failure once it is checkAbandonedMs old.
+      await this.#repository.markFailed(attempt).catch(() => undefined);
       return undefined;
     }
     await this.#repository.forgetAttempt(attempt);
     this.#onLogin('success');
     return credential;
+  }
+
+  /**
+   * The 429 for attempts over the limit: failed ones lock the nick until the oldest of them leaves the
+   * window; attempts still being checked (several logins at once) free up within moments.
+   */
+  #throttled(nick: string, others: readonly LoginAttempt[], now: Date): AppError {
+    const failures = others.filter((entry) => entry.failed || now.getTime() - entry.at.getTime() > checkAbandonedMs);
+    const oldestCounted = failures[this.#limit - 1];
+    if (oldestCounted === undefined) {
+      return new AppError(429, { detail: `Too many password checks for "${nick}" at once; retry in 1 s.`, headers: { 'Retry-After': '1' } });
+    }
+    const retryAfter = Math.max(1, Math.ceil((oldestCounted.at.getTime() + this.#windowMs - now.getTime()) / 1000));
+    return new AppError(429, { detail: `Too many failed logins for "${nick}"; retry in ${String(retryAfter)} s.`, headers: { 'Retry-After': String(retryAfter) } });
   }
 }
 
