@@ -141,6 +141,10 @@ function bodyProblem(ctx: Context, error: unknown): unknown {
   // The route has checked the media type already: only the coding is left to be unsupported.
   if (status === 415) return new AppError(415, { detail: `${reason}.`, headers: { 'Accept-Encoding': acceptedEncodings } });
   if (typeof status === 'number' && status >= 500) return error;
+  // Valid JSON, refused by the parser (@hapi/bourne) for the key alone: it would reach Object.prototype.
+  if (error instanceof SyntaxError && reason === 'Object contains forbidden prototype property') {
+    return unreadableBody('The request body has a "__proto__" key, which names no field and is never accepted.');
+  }
   const encoding = ctx.get('Content-Encoding');
   const detail =
     error instanceof SyntaxError
