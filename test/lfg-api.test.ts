@@ -6,6 +6,7 @@ import { MongoClient } from 'mongodb';
 import { lfgPageSchema, lfgPostSchema, type LfgPost } from '../src/lfg/schema.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { databaseUri } from './helpers/mongo.ts';
+import { allPages, cursorParameter } from './helpers/pages.ts';
 import { parseExposition } from './helpers/prometheus.ts';
 import { bearer, send, signUp, type JsonResponse, type ProblemBody } from './helpers/players.ts';
 
@@ -69,6 +70,8 @@ test('start and expiry times are checked: one error per field, with the other fi
     [{ startsAt: new Date(Date.now() - 10 * minute).toISOString() }, ['/startsAt']],
     [{ startsAt: inHours(1), expiresAt: inHours(26) }, ['/expiresAt']],
     [{ startsAt: inHours(2), expiresAt: inHours(1) }, ['/expiresAt']],
+    // Started within the grace period, but over already.
+    [{ startsAt: new Date(Date.now() - 3 * minute).toISOString(), expiresAt: new Date(Date.now() - minute).toISOString() }, ['/expiresAt']],
     [{ startsAt: 'tonight', slots: 10, platform: 'amiga' }, ['/platform', '/slots', '/startsAt']],
     [{ slots: 0, languages: [], owner: 'someone_else' }, ['/languages', '/owner', '/slots']],
     // The limits on times beside the other fields' errors, all in one answer.
@@ -106,15 +109,10 @@ test('search: open posts soonest first, every filter, pages that never repeat or
   t.deepEqual(ids(await search('&language=de')), [published[3]?.id]);
   t.deepEqual(ids(await search('&competitive=false')), [published[4]?.id]);
 
-  const paged: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await search(`&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
-    t.true(page.items.length <= 2);
-    paged.push(...ids(page));
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  t.deepEqual(paged, soonestFirst);
+  const pages = await allPages((cursor) => search(`&limit=2${cursorParameter(cursor)}`));
+  // Full pages, then the rest: no empty page behind the last one.
+  t.deepEqual(pages.map((page) => page.items.length), [2, 2, 1]);
+  t.deepEqual(pages.flatMap(ids), soonestFirst);
 });
 
 test('joining takes a free slot; joining twice, your own post or a full one is a 409', async (t) => {

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { matchPageSchema, type Match } from '../src/matches/schema.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { allPages, cursorParameter } from './helpers/pages.ts';
 import { bearer, login, send, testPassword, validPlayer, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
@@ -150,16 +151,9 @@ test('no shared game, or a game the player does not play, is an empty list', asy
 
 test('paging through the cursor returns every match once, in order, whatever the page size', async (t) => {
   for (const limit of [1, 2, 4]) {
-    const seen: [string, number][] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor === null ? '' : `&cursor=${cursor}`;
-      const page = await matches(`/v1/players/seeker/matches?limit=${String(limit)}${query}`);
-      t.true(page.items.length <= limit);
-      seen.push(...ranking(page.items));
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    t.deepEqual(seen, expectedOrder, `limit ${String(limit)}`);
+    const pages = await allPages((cursor) => matches(`/v1/players/seeker/matches?limit=${String(limit)}${cursorParameter(cursor)}`));
+    t.true(pages.every((page) => page.items.length <= limit));
+    t.deepEqual(pages.flatMap((page) => ranking(page.items)), expectedOrder, `limit ${String(limit)}`);
   }
 });
 

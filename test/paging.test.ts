@@ -52,6 +52,8 @@ test('/v1/games: 50 titles by default, most played first; limit 1 gives one, 100
   const all = gameStatsSchema.parse((await get('/v1/games?limit=100')).body).items;
   t.is(all.length, rareTitles + 1);
   t.deepEqual(all[0], { title: 'Common', players: playerCount });
+  // Equally played titles come in title order, so the cut at `limit` is the same on every call.
+  t.deepEqual(all.slice(1).map((game) => game.title), Array.from({ length: rareTitles }, (_, title) => `Rare ${String(title)}`).sort());
   const byDefault = gameStatsSchema.parse((await get('/v1/games')).body).items;
   t.is(byDefault.length, 50);
   t.deepEqual(byDefault, all.slice(0, 50));

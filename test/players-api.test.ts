@@ -3,6 +3,7 @@
 import test from 'ava';
 import { playerPageSchema, playerSchema } from '../src/players/schema.ts';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
+import { allPages, cursorParameter } from './helpers/pages.ts';
 import { send, signUp, validPlayer, validProfile, type ProblemBody } from './helpers/players.ts';
 
 let api: TestApp;
@@ -181,20 +182,16 @@ test.serial('search filters combine and pages follow nextCursor in a stable orde
   t.deepEqual(nicksOf(await search('game=rocket%20LEAGUE')), ['s_alpha', 's_bravo', 's_charlie', 's_echo']);
   t.deepEqual(nicksOf(await search('game=Rocket%20League&competitive=true')), ['s_alpha', 's_charlie', 's_echo']);
   t.deepEqual(nicksOf(await search('competitive=false')), ['s_bravo', 's_delta']);
+  // Both on the same game: casual Rocket League players, not Rocket League players who are casual at anything.
+  t.deepEqual(nicksOf(await search('game=Rocket%20League&competitive=false')), ['s_bravo']);
   t.deepEqual(nicksOf(await search('platform=playstation')), ['s_delta', 's_echo']);
   t.deepEqual(nicksOf(await search('region=na')), ['s_echo']);
   t.deepEqual(nicksOf(await search('language=es')), ['s_bravo']);
   t.deepEqual(nicksOf(await search('minAge=25&maxAge=35')), ['s_bravo', 's_charlie', 's_delta']);
   t.deepEqual(nicksOf(await search('platform=pc&region=eu&competitive=true')), ['s_alpha', 's_charlie']);
 
-  const pages: string[][] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await search(`limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
-    pages.push(nicksOf(page));
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  t.deepEqual(pages, [['s_alpha', 's_bravo'], ['s_charlie', 's_delta'], ['s_echo']]);
+  const pages = await allPages((cursor) => search(`limit=2${cursorParameter(cursor)}`));
+  t.deepEqual(pages.map(nicksOf), [['s_alpha', 's_bravo'], ['s_charlie', 's_delta'], ['s_echo']]);
 
   const games = await send(searchApi.url, 'GET', '/v1/games');
   t.deepEqual(games.body, { items: [{ title: 'Rocket League', players: 4 }, { title: 'Tetris', players: 1 }] });

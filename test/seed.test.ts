@@ -6,6 +6,7 @@ import { demoPlayerCount, demoPlayers } from '../src/players/demo-players.ts';
 import { playerSchema, type Player } from '../src/players/schema.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { allPages, cursorParameter } from './helpers/pages.ts';
 import { send } from './helpers/players.ts';
 import { runServerToExit } from './helpers/server-process.ts';
 
@@ -46,15 +47,8 @@ async function runSeed(databaseName: string): Promise<SeedRun> {
 }
 
 async function allPlayers(url: string): Promise<Player[]> {
-  const players: Player[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await send(url, 'GET', `/v1/players?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`);
-    const body = page.body as { items: Player[]; nextCursor: string | null };
-    players.push(...body.items);
-    cursor = body.nextCursor;
-  } while (cursor !== null);
-  return players;
+  const pages = await allPages(async (cursor) => (await send(url, 'GET', `/v1/players?limit=100${cursorParameter(cursor)}`)).body as { items: Player[]; nextCursor: string | null });
+  return pages.flatMap((page) => page.items);
 }
 
 test.serial('seeding twice creates the demo players once; they are valid and searchable', async (t) => {
