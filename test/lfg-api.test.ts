@@ -237,18 +237,32 @@ test('an expired post disappears at once: not found, not listed, not joinable', 
   else t.like(expiry, { key: { expiresAt: 1 }, expireAfterSeconds: 0 });
 });
 
-test('metrics count created posts and joins by outcome', async (t) => {
+// Serial, so no other test's posts and joins land between the two scrapes.
+test.serial('metrics count created posts, and joins by outcome', async (t) => {
   const owner = await player('lfg_metrics_host');
   const joiner = await player('lfg_metrics_joiner');
+  const latecomer = await player('lfg_metrics_late');
+  const counters = async () => {
+    const samples = parseExposition((await call('GET', '/metrics')).text);
+    const value = (name: string, outcome?: string) =>
+      samples.find((sample) => sample.name === name && (outcome === undefined || sample.labels.outcome === outcome))?.value ?? 0;
+    return {
+      created: value('playerfinder_lfg_posts_created_total'),
+      ...Object.fromEntries(['joined', 'already_member', 'full', 'own_post', 'not_found'].map((outcome) => [outcome, value('playerfinder_lfg_joins_total', outcome)])),
+    };
+  };
+  const before = await counters();
   const created = await publish(owner, { slots: 1 });
-  await call('POST', `/v1/lfg/${created.id}/members`, { headers: joiner });
-  await call('POST', `/v1/lfg/${created.id}/members`, { headers: joiner });
-  const samples = parseExposition((await call('GET', '/metrics')).text);
-  const value = (name: string, outcome?: string) =>
-    samples.find((sample) => sample.name === name && (outcome === undefined || sample.labels.outcome === outcome))?.value ?? 0;
-  t.true(value('playerfinder_lfg_posts_created_total') >= 1);
-  t.true(value('playerfinder_lfg_joins_total', 'joined') >= 1);
-  t.true(value('playerfinder_lfg_joins_total', 'already_member') >= 1);
+  const join = (headers: Record<string, string>, id = created.id) => call('POST', `/v1/lfg/${id}/members`, { headers });
+  t.is((await join(joiner)).status, 200);
+  t.is((await join(joiner)).status, 409);
+  t.is((await join(latecomer)).status, 409);
+  t.is((await join(owner)).status, 409);
+  t.is((await join(joiner, '0123456789abcdef01234567')).status, 404);
+  const after = await counters();
+  t.deepEqual(Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - before[name as keyof typeof before]])), {
+    created: 1, joined: 1, already_member: 1, full: 1, own_post: 1, not_found: 1,
+  });
 });
 
 test('bad input is a 400 naming each field; no operator reaches MongoDB', async (t) => {
