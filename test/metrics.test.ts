@@ -83,8 +83,10 @@ test.serial('the in-flight gauge counts the requests being served, the scrape it
   const inFlight = async () => seriesOf((await scrape()).samples, 'http_requests_in_flight')[0]?.value;
   t.is(await inFlight(), 1, 'only the scrape');
   const slow = await startSlowPost(Number(new URL(api.url).port), '/v1/players', JSON.stringify(validPlayer('slow_in_flight')));
-  await sleep(200);
-  t.is(await inFlight(), 2, 'the scrape and the POST still reading its body');
+  // Counted once its headers are read, which a loaded machine may take a while to get to.
+  let seen = await inFlight();
+  for (const deadline = Date.now() + 5000; seen !== 2 && Date.now() < deadline; seen = await inFlight()) await sleep(50);
+  t.is(seen, 2, 'the scrape and the POST still reading its body');
   slow.finish();
   t.regex(await slow.response, /^HTTP\/1\.1 201 /);
   t.is(await inFlight(), 1, 'only the scrape again');
