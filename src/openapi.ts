@@ -61,6 +61,9 @@ function forbidden(access: Exclude<Access, 'optional'>): string {
   return access.operator === true ? 'Another player\'s token (the owner\'s or the operator token is needed)' : 'Another player\'s token';
 }
 
+/** Every route refuses query parameters it does not take (route.ts), so every route may answer 400. */
+const unknownParameter = problem('A query parameter the operation does not take');
+
 function operation(route: RouteSpec): Record<string, unknown> {
   const access = accessDocumentation(route.access);
   const parameters = [
@@ -69,7 +72,7 @@ function operation(route: RouteSpec): Record<string, unknown> {
     ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
   ];
   const responses = Object.fromEntries(
-    Object.entries({ ...access.responses, ...route.responses }).map(([status, response]) => [
+    Object.entries({ 400: unknownParameter, ...access.responses, ...route.responses }).map(([status, response]) => [
       status,
       {
         description: response.description,

@@ -1,5 +1,6 @@
 // /openapi.json comes from the same schemas that validate requests: every route is documented, every
 // documented operation exists, and real responses validate against the documented schemas.
+import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import test from 'ava';
 import { closeIfStarted, startTestApp, type TestApp } from './helpers/app.ts';
@@ -28,6 +29,42 @@ const operations = () =>
 test('the document is OpenAPI 3.1', (t) => {
   t.is(document.openapi, '3.1.0');
   t.true(Object.keys(document.components.schemas).includes('Player'));
+});
+
+/** The README's API table: each row's operations (`METHOD /path`, query left out) and the 4xx it lists. */
+function readmeApiTable(): { operations: string[]; clientErrors: string[] }[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## API\n'), readme.indexOf('\n## ', readme.indexOf('\n## API\n') + 1));
+  return section.split('\n').filter((line) => line.startsWith('| `')).map((line) => {
+    const [routes = '', , , errors = ''] = line.split(' | ');
+    return {
+      operations: [...routes.matchAll(/`([A-Z]+) ([^`?]+)/g)].map(([, method = '', path = '']) => `${method} ${path}`),
+      clientErrors: [...errors.matchAll(/\b4\d\d\b/g)].map(([code]) => code),
+    };
+  });
+}
+
+test('the README lists every operation with exactly the 4xx its OpenAPI description documents', (t) => {
+  const rows = readmeApiTable();
+  t.true(rows.length >= 20);
+  const rowOf = (operation: string) => {
+    const [method = '', path = ''] = operation.split(' ');
+    // Its own row, else the row of the closest enclosing path (GET /docs covers GET /docs/{asset}).
+    const candidates = rows.filter((row) => row.operations.some((listed) => listed === operation || (listed.startsWith(`${method} `) && path.startsWith(`${listed.slice(method.length + 1)}/`))));
+    return candidates.sort((a, b) => Math.max(...b.operations.map((x) => x.length)) - Math.max(...a.operations.map((x) => x.length)))[0];
+  };
+  const documented = new Map<(typeof rows)[number], Set<string>>();
+  for (const operation of operations()) {
+    const row = rowOf(operation);
+    if (row === undefined) {
+      t.fail(`${operation} is not in the README's API table`);
+      continue;
+    }
+    const [method = '', path = ''] = operation.split(' ');
+    const codes = Object.keys(document.paths[path]?.[method.toLowerCase()]?.responses ?? {}).filter((code) => code.startsWith('4'));
+    documented.set(row, new Set([...(documented.get(row) ?? []), ...codes]));
+  }
+  for (const row of rows) t.deepEqual(row.clientErrors, [...(documented.get(row) ?? [])].sort(), row.operations.join(', '));
 });
 
 test('every route the router serves is documented', (t) => {
