@@ -229,21 +229,25 @@ test('an unknown route is a 404 problem', async (t) => {
   assertProblem(t, await call('GET', '/v2/anything'), 404);
 });
 
-test('OPTIONS lists the methods, and on a resource that takes PATCH its patch formats (RFC 5789)', async (t) => {
+test('OPTIONS answers 204 with the methods, as a 405 lists them, and what the writes take (RFC 5789)', async (t) => {
   const player = await fetch(`${api.url}/v1/players/someone`, { method: 'OPTIONS' });
-  t.is(player.status, 200);
-  t.is(player.headers.get('allow'), 'HEAD, GET, PUT, PATCH, DELETE');
+  t.is(player.status, 204);
+  t.is(player.headers.get('allow'), 'HEAD, GET, PUT, PATCH, DELETE, OPTIONS');
   t.is(player.headers.get('accept-patch'), 'application/merge-patch+json, application/json');
+  t.is(player.headers.get('content-type'), null);
+  t.is((await call('POST', '/v1/players/someone')).headers.get('allow'), player.headers.get('allow'));
   const collection = await fetch(`${api.url}/v1/players`, { method: 'OPTIONS' });
-  t.is(collection.status, 200);
-  t.is(collection.headers.get('allow'), 'POST, HEAD, GET');
+  t.is(collection.status, 204);
+  t.is(collection.headers.get('allow'), 'POST, HEAD, GET, OPTIONS');
+  t.is(collection.headers.get('accept-post'), 'application/json');
   t.is(collection.headers.get('accept-patch'), null);
+  t.is((await fetch(`${api.url}/status`, { method: 'OPTIONS' })).headers.get('allow'), 'HEAD, GET, OPTIONS');
 });
 
 test('a wrong method is a 405 with Allow', async (t) => {
   const response = await call('DELETE', '/v1/players');
   assertProblem(t, response, 405);
-  t.is(response.headers.get('allow'), 'POST, HEAD, GET');
+  t.is(response.headers.get('allow'), 'POST, HEAD, GET, OPTIONS');
 });
 
 test('the request id is echoed when sane, generated otherwise, and logged once per request', async (t) => {

@@ -69,7 +69,7 @@ test('the README lists every operation with exactly the 4xx its OpenAPI descript
 
 test('every route the router serves is documented', (t) => {
   const documented = new Set(operations());
-  // HEAD and OPTIONS (Accept-Patch) tell about the other operations rather than being operations.
+  // HEAD and OPTIONS tell about the other operations rather than being operations.
   const served = api.app.router.stack.flatMap((layer) =>
     layer.methods.filter((method) => method !== 'HEAD' && method !== 'OPTIONS').map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
   );

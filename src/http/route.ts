@@ -82,20 +82,23 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
       await route.handle(ctx, { params, query, body });
     });
   }
-  advertisePatchFormats(router, routes);
+  answerOptions(router, routes);
 }
 
 /**
- * RFC 5789 §3.1: OPTIONS on a resource that takes PATCH lists its patch formats in Accept-Patch. Otherwise
- * it answers as the router's own OPTIONS does: 200, and Allow with the path's methods.
+ * OPTIONS on every path: 204 with Allow (its methods, OPTIONS included, as in the 405s the router answers
+ * for the same path), and what its writes take: Accept-Patch (RFC 5789 §3.1), Accept-Post (W3C LDP).
  */
-function advertisePatchFormats(router: Router, routes: readonly RouteSpec[]): void {
-  for (const patch of routes.filter((route) => route.method === 'patch')) {
-    const methods = routes.filter((route) => route.path === patch.path).flatMap((route) => (route.method === 'get' ? ['HEAD', 'GET'] : [route.method.toUpperCase()]));
-    router.options(patch.path, (ctx) => {
-      ctx.set('Allow', methods.join(', '));
-      ctx.set('Accept-Patch', (patch.body?.contentTypes ?? []).join(', '));
-      ctx.body = '';
+function answerOptions(router: Router, routes: readonly RouteSpec[]): void {
+  for (const path of new Set(routes.map((route) => route.path))) {
+    const onPath = routes.filter((route) => route.path === path);
+    const allow = [...onPath.flatMap((route) => (route.method === 'get' ? ['HEAD', 'GET'] : [route.method.toUpperCase()])), 'OPTIONS'].join(', ');
+    const accepted = Object.fromEntries(
+      onPath.flatMap((route) => (route.body !== undefined && (route.method === 'patch' || route.method === 'post') ? [[`Accept-${route.method === 'patch' ? 'Patch' : 'Post'}`, route.body.contentTypes.join(', ')]] : [])),
+    );
+    router.options(path, (ctx) => {
+      ctx.set({ Allow: allow, ...accepted });
+      ctx.status = 204;
     });
   }
 }
