@@ -103,6 +103,24 @@ test('a language that is not even two letters is a 400 in the body, the patch an
   }
 });
 
+test('control characters are a 400 in one-line text; a bio keeps its line breaks and tabs', async (t) => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ firstName: '\u0000' }, '/firstName'],
+    [{ lastName: 'Love\u001b[31mlace' }, '/lastName'],
+    [{ games: [{ title: 'Chess\n', platform: 'pc', hoursPerWeek: 1, competitive: false }, { title: 'Go\u0085', platform: 'pc', hoursPerWeek: 1, competitive: false }] }, '/games/1/title'],
+    [{ contact: 'ada\u007f' }, '/contact'],
+    [{ bio: 'line one\u0007' }, '/bio'],
+  ];
+  for (const [patch, pointer] of cases) {
+    const problem = assertProblem(t, await call('PATCH', '/v1/players/someone', { body: patch, headers: owner }), 400);
+    t.deepEqual(pointers(problem), [pointer], JSON.stringify(patch));
+  }
+  const bio = 'line one\n\tline two\r\nline three';
+  const patched = await call('PATCH', '/v1/players/someone', { body: { bio: ` ${bio}\n` }, headers: owner });
+  t.is(patched.status, 200);
+  t.is((patched.body as { bio?: string }).bio, bio, 'trimmed at both ends, kept inside');
+});
+
 test('an invalid nick is a 400 explaining the rule', async (t) => {
   const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('no spaces allowed') }), 400);
   t.deepEqual(pointers(problem), ['/nick']);

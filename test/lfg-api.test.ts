@@ -74,6 +74,7 @@ test('start and expiry times are checked: one error per field, with the other fi
     [{ startsAt: new Date(Date.now() - 3 * minute).toISOString(), expiresAt: new Date(Date.now() - minute).toISOString() }, ['/expiresAt']],
     [{ startsAt: 'tonight', slots: 10, platform: 'amiga' }, ['/platform', '/slots', '/startsAt']],
     [{ slots: 0, languages: [], owner: 'someone_else' }, ['/languages', '/owner', '/slots']],
+    [{ note: 'bring snacks\u0000', game: 'Chess\u001b' }, ['/game', '/note']],
     // The limits on times beside the other fields' errors, all in one answer.
     [{ slots: 0, startsAt: inHours(8 * 24), expiresAt: inHours(8 * 24 - 1) }, ['/expiresAt', '/slots', '/startsAt']],
     [{ startsAt: inHours(8 * 24), expiresAt: 'tomorrow' }, ['/expiresAt', '/startsAt']],

@@ -2,7 +2,7 @@
 // as the API shows it. These schemas validate requests and, through openapi.ts, document the API.
 import { z } from 'zod';
 import { cursorParameter, pageSchema } from '../cursor.ts';
-import { languageSchema, languagesSchema, nickSchema, platformSchema, regionSchema, text } from '../players/schema.ts';
+import { languageSchema, languagesSchema, nickSchema, paragraphs, platformSchema, regionSchema, text } from '../players/schema.ts';
 import { wholeNumber } from '../validation.ts';
 
 const instant = z.iso.datetime({ offset: true });
@@ -17,7 +17,7 @@ const lfgInputObject = z.strictObject({
   slots: z.int().min(1).max(9).meta({ description: 'How many players the owner is looking for' }),
   startsAt: instant.meta({ description: 'At most 7 days ahead, and not more than 5 minutes in the past' }),
   expiresAt: instant.optional().meta({ description: 'After startsAt and at most 24 h after it; default: 2 h after startsAt' }),
-  note: z.string().trim().max(500).optional(),
+  note: paragraphs(500).optional(),
 });
 
 export type LfgInput = z.infer<typeof lfgInputObject>;

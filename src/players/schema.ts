@@ -29,7 +29,11 @@ export const languageSchema = z
   // Intl still names these, so one language could be listed twice and missed by a search for its code.
   .refine((code) => !Object.hasOwn(withdrawnLanguageCodes, code), { error: (issue) => `withdrawn from ISO 639-1; use "${withdrawnLanguageCodes[String(issue.input)] ?? ''}"` });
 
-export const text = (max: number) => z.string().trim().min(1).max(max);
+/** One line: no control character (C0, DEL, C1) is part of a name, and a NUL or an escape sequence would reach every client and terminal showing it. */
+export const text = (max: number) => z.string().trim().min(1).max(max).regex(/^\P{Cc}*$/u, 'no control characters (line breaks, tabs, NUL...)');
+
+/** Free text over several lines: line breaks and tabs, but no other control character. */
+export const paragraphs = (max: number) => z.string().trim().max(max).regex(/^(?:\P{Cc}|[\t\n\r])*$/u, 'no control characters besides line breaks and tabs');
 
 export const gameSchema = z.strictObject({
   title: text(100).meta({ examples: ['Rocket League'] }),
@@ -58,7 +62,7 @@ export const playerInputSchema = z
     games: gamesSchema,
     region: regionSchema,
     languages: languagesSchema,
-    bio: z.string().max(500).optional(),
+    bio: paragraphs(500).optional(),
     contact: text(100).optional().meta({ description: 'How to reach the player, e.g. a Discord handle', examples: ['ada#1815'] }),
   })
   .meta({ id: 'PlayerInput' });
