@@ -271,6 +271,30 @@ const mutations: readonly Mutation[] = [
     tests: ['test/races.test.ts'],
     match: ['a password change racing*'],
   },
+  {
+    bug: 'login attempts stored with the nick as typed: another letter case escapes throttling',
+    file: 'src/auth/repository.ts',
+    search: 'await this.#attempts.insertOne({ _id, nick: normaliseKey(nick), at: now });',
+    replace: 'await this.#attempts.insertOne({ _id, nick, at: now });',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['login throttling*'],
+  },
+  {
+    bug: 'concurrent logins with the right password are told of failed logins and locked out for the window',
+    file: 'src/auth/service.ts',
+    search: 'others.filter((entry) => entry.failed || now.getTime()',
+    replace: 'others.filter((entry) => true || now.getTime()',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['concurrent logins*'],
+  },
+  {
+    bug: 'control characters (NUL, escape sequences) accepted in names and titles',
+    file: 'src/players/schema.ts',
+    search: ".regex(/^\\P{Cc}*$/u, 'no control characters (line breaks, tabs, NUL...)')",
+    replace: '',
+    tests: ['test/bad-input.test.ts'],
+    match: ['control characters*'],
+  },
 ];
 
 interface Outcome {
