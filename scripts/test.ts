@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded.ts';
+import { inCI } from '../test/helpers/ci.ts';
 
 const avaCli = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.js', import.meta.url));
-const inCI = (process.env.CI ?? '') !== '';
 
 async function mongoForTests(): Promise<{ uri: string; embedded?: EmbeddedMongo }> {
   const configured = process.env.MONGODB_URI ?? '';
