@@ -109,6 +109,7 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
   // Uncapped: clients holding every connection of PORT must not fail the liveness probe and restart the pod.
   const healthServer = config.healthPort === undefined ? undefined : createServer(serverOptions);
   server.on('clientError', connections.refuse);
+  healthServer?.on('clientError', connections.refuse);
   server.on('drop', () => { metrics.httpConnectionsDropped.inc(); });
   attachLifecycle(server, {
     healthServer,

@@ -90,6 +90,12 @@ test('HEALTH_PORT: the probes answer there while every connection PORT allows is
   const elsewhere = await fetch(`${health}/status`);
   t.is(elsewhere.status, 404);
   t.is(elsewhere.headers.get('content-type'), 'application/problem+json');
+  // What is not HTTP gets the same answer as on PORT, not Node's bare status line.
+  const garbage = await RawConnection.open(healthPort);
+  await garbage.write('NOT HTTP AT ALL\r\n\r\n');
+  const refused = await garbage.response();
+  t.is(refused?.status, 400);
+  t.is(refused?.headers['content-type'], 'application/problem+json');
 
   server.child.kill('SIGTERM');
   await sleep(200);
