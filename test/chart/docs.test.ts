@@ -1,9 +1,10 @@
-// values.yaml documents every key with `## @param`, and the chart README's parameter table lists them all.
+// values.yaml documents every key with `## @param`, the chart README's parameter table lists them all, and the
+// install commands the docs give work when pasted into a shell.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parse } from 'yaml';
-import { chartDir, repoRoot } from './render.ts';
+import { chartDir, helms, kubeVersion, repoRoot, run } from './render.ts';
 
 const valuesText = readFileSync(path.join(chartDir, 'values.yaml'), 'utf8');
 const params = [...valuesText.matchAll(/^\s*## @param (\S+) \S/gm)].map((m) => m[1] ?? '');
@@ -35,3 +36,23 @@ test('the documented `az acr import` of the mongo image names the tag the chart 
     for (const [, source, image] of imports) t.deepEqual([source, image], [tag, tag], file);
   }
 });
+
+/** The `helm install` commands of a doc's bash blocks, continuation lines joined, as a shell would get them. */
+function documentedInstalls(file: string): string[] {
+  const blocks = [...readFileSync(path.join(repoRoot, file), 'utf8').matchAll(/```bash\n([\s\S]*?)```/g)].map(([, body = '']) => body.replaceAll('\\\n', ' '));
+  return blocks.flatMap((block) => block.split('\n')).filter((line) => /^helm install /.test(line));
+}
+
+// Pasted into a shell, as the reader will: its quoting decides what helm gets (an unquoted `\.` is lost).
+for (const helm of helms()) {
+  test(`${helm.label}: the AKS README's helm install renders, run by a shell as written`, async (t) => {
+    const installs = documentedInstalls('k8s/aks/README.md');
+    t.true(installs.length > 0);
+    for (const install of installs) {
+      const command = install.replace(/^helm install /, 'exec "$HELM" template ').replace(/ --wait\b/, '').replace(/ --timeout \S+/, '');
+      const result = await run('bash', ['-c', `${command} --kube-version ${kubeVersion}`], { ...process.env, HELM: helm.path });
+      t.is(result.code, 0, `${install}\n${result.stderr}`);
+      t.regex(result.stdout, /kubernetes\.azure\.com\/tls-cert-keyvault-uri: https:\/\//, install);
+    }
+  });
+}
