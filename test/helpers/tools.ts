@@ -1,5 +1,5 @@
-// External tools (helm, docker, schema files) that some suites need. In CI (any non-empty CI variable, as
-// CI services set it: true, 1, yes) a missing tool fails the run. Elsewhere the suite is skipped, and the
+// External tools (helm, docker, curl, schema files) that some suites need. In CI (a CI variable as CI
+// services set it: true, 1, yes) a missing tool fails the run. Elsewhere the suite is skipped, and the
 // skip shows as a test of its own that names the tool and the reason, so nothing disappears quietly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
