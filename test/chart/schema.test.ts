@@ -8,7 +8,10 @@ const invalid: readonly { readonly what: string; readonly options: RenderOptions
   { what: 'unknown top-level key', options: { set: ['foo=bar'] }, message: /additional propert(y|ies) 'foo' not allowed/ },
   { what: 'misspelt nested key', options: { set: ['mongodb.persistance.size=1Gi'] }, message: /\/mongodb.*'persistance' not allowed/ },
   { what: 'bad enum', options: { set: ['app.logLevel=loud'] }, message: /\/app\/logLevel.*must be one of/ },
-  { what: 'latest tag', options: { set: ['image.tag=latest'] }, message: /\/image\/tag/ },
+  // Refused by the chart's own check, in words: the schema's anyOf would list every branch that failed.
+  { what: 'latest tag', options: { set: ['image.tag=latest'] }, message: /image tags must be explicit versions, not latest/ },
+  { what: 'latest tag with an empty digest (skaffold render with nothing built)', options: { set: ['image.tag=latest@'] }, message: /image tags must be explicit versions, not latest/ },
+  { what: 'latest mongo tag', options: { set: ['mongodb.image.tag=latest'] }, message: /image tags must be explicit versions, not latest/ },
   { what: 'mongosh probe timeout below 5 s', options: { set: ['mongodb.readinessProbe.timeoutSeconds=1'] }, message: /\/mongodb\/readinessProbe\/timeoutSeconds.*minimum/ },
   { what: 'port out of range', options: { set: ['app.port=80'] }, message: /\/app\/port.*minimum/ },
   { what: 'even replica set', options: { set: ['mongodb.replicaCount=2'] }, message: /mongodb\.replicaCount=2: use 1 \(standalone\) or an odd number/ },
