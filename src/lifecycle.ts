@@ -12,6 +12,7 @@ import { createTerminus } from '@godaddy/terminus';
 import { failureLog } from './failure-log.ts';
 import type { ConnectionDrain } from './http/connections.ts';
 import { bareProblem } from './http/problem.ts';
+import { isProbePath, probeQueryDetail } from './http/probes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Logger } from './logger.ts';
 
@@ -104,9 +105,12 @@ function serveHealthChecks(server: Server, checks: HealthChecks): void {
     response.writeHead(status, { ...securityHeaders, 'Content-Type': contentType }).end(body);
   };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const check = checks[request.url ?? ''];
+    const url = request.url ?? '';
+    const check = checks[url];
     if (check === undefined) {
-      answer(response, 404, 'application/problem+json', bareProblem(404, 'This port serves /healthz and /readyz only.'));
+      const path = url.split('?', 1)[0] ?? '';
+      if (isProbePath(path)) answer(response, 400, 'application/problem+json', bareProblem(400, probeQueryDetail(path)));
+      else answer(response, 404, 'application/problem+json', bareProblem(404, 'This port serves /healthz and /readyz only.'));
       return;
     }
     check().then(

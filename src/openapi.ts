@@ -1,14 +1,10 @@
 // Builds the OpenAPI 3.1 document from the route table and the zod schemas that validate requests.
 import { z } from 'zod';
 import type { Access } from './auth/caller.ts';
+import { probePaths } from './http/probes.ts';
 import { problem } from './http/responses.ts';
 import { openApiPath, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
-/** Served by terminus in front of Koa (lifecycle.ts), so they are not in the route table. */
-export const probePaths = {
-  '/healthz': 'Liveness: 200 while the process serves HTTP; never depends on MongoDB',
-  '/readyz': 'Readiness: 200 when MongoDB answers a ping and indexes exist; 503 otherwise and from the start of shutdown',
-} as const;
 
 const jsonSchemaOptions = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
 
@@ -64,15 +60,9 @@ function forbidden(access: Exclude<Access, 'optional'>): string {
 /** Every route refuses query parameters it does not take (route.ts), so every route may answer 400. */
 const unknownParameter = problem('A query parameter the operation does not take');
 
-function operation(route: RouteSpec): Record<string, unknown> {
-  const access = accessDocumentation(route.access);
-  const parameters = [
-    ...(route.params === undefined ? [] : schemaParameters(route.params, 'path')),
-    ...(route.query === undefined ? [] : schemaParameters(route.query, 'query')),
-    ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
-  ];
-  const responses = Object.fromEntries(
-    Object.entries({ 400: unknownParameter, ...access.responses, ...route.responses }).map(([status, response]) => [
+function responseObjects(responses: Readonly<Record<number, ResponseSpec>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => [
       status,
       {
         description: response.description,
@@ -81,6 +71,19 @@ function operation(route: RouteSpec): Record<string, unknown> {
       },
     ]),
   );
+}
+
+/** Answered by terminus, except with a query string: then by the app, as a 400. */
+const probeResponses = { 200: { description: 'OK' }, 400: problem('A query string: the health checks take none'), 503: { description: 'Not ready / shutting down' } };
+
+function operation(route: RouteSpec): Record<string, unknown> {
+  const access = accessDocumentation(route.access);
+  const parameters = [
+    ...(route.params === undefined ? [] : schemaParameters(route.params, 'path')),
+    ...(route.query === undefined ? [] : schemaParameters(route.query, 'query')),
+    ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
+  ];
+  const responses = responseObjects({ 400: unknownParameter, ...access.responses, ...route.responses });
   const body = route.body;
   return {
     operationId: route.operationId,
@@ -101,7 +104,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { title
     (paths[openApiPath(route.path)] ??= {})[route.method] = operation(route);
   }
   for (const [path, summary] of Object.entries(probePaths)) {
-    paths[path] = { get: { operationId: path.slice(1), summary, tags: ['service'], responses: { 200: { description: 'OK' }, 503: { description: 'Not ready / shutting down' } } } };
+    paths[path] = { get: { operationId: path.slice(1), summary, tags: ['service'], responses: responseObjects(probeResponses) } };
   }
   const components = z.toJSONSchema(z.globalRegistry, { ...jsonSchemaOptions, uri: (id) => `#/components/schemas/${id}` });
   return {

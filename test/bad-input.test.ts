@@ -187,6 +187,14 @@ test.serial('health probes carry no request id and stay out of the HTTP metrics 
   t.false(api.logs.some((line) => line.requestId === 'probe-1' || line.path === '/healthz' || line.path === '/readyz'));
 });
 
+test('a health check with a query string (which no probe sends) is a 400 saying so, not a 404', async (t) => {
+  for (const path of ['/healthz', '/readyz']) {
+    const problem = assertProblem(t, await call('GET', `${path}?verbose=1`), 400);
+    t.is(problem.detail, `${path} is a health check and takes no query parameters.`);
+    t.deepEqual(pointers(problem), ['verbose']);
+  }
+});
+
 test.serial('operators are refused before any query: MongoDB sees no command at all', async (t) => {
   const commandsRun = async () => (await scrape()).filter((sample) => sample.name === 'mongodb_command_duration_seconds_count').reduce((sum, sample) => sum + sample.value, 0);
   const before = await commandsRun();

@@ -90,6 +90,9 @@ test('HEALTH_PORT: the probes answer there while every connection PORT allows is
   const elsewhere = await fetch(`${health}/status`);
   t.is(elsewhere.status, 404);
   t.is(elsewhere.headers.get('content-type'), 'application/problem+json');
+  const withQuery = await fetch(`${health}/healthz?verbose=1`);
+  t.is(withQuery.status, 400);
+  t.regex(((await withQuery.json()) as ProblemBody).detail, /takes no query parameters/);
   // What is not HTTP gets the same answer as on PORT, not Node's bare status line.
   const garbage = await RawConnection.open(healthPort);
   await garbage.write('NOT HTTP AT ALL\r\n\r\n');
