@@ -5,7 +5,6 @@ import { probePaths } from './http/probes.ts';
 import { problem } from './http/responses.ts';
 import { openApiPath, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
-
 const jsonSchemaOptions = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
 
 /** A named schema becomes a $ref into components; an anonymous one is inlined. */

@@ -85,6 +85,9 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
   answerOptions(router, routes);
 }
 
+/** The header naming the media types a method's body may have (RFC 5789 §3.1; W3C LDP §7.1). */
+const acceptHeaders: Partial<Record<Method, string>> = { post: 'Accept-Post', patch: 'Accept-Patch' };
+
 /**
  * OPTIONS on every path: 204 with Allow (its methods, OPTIONS included, as in the 405s the router answers
  * for the same path), and what its writes take: Accept-Patch (RFC 5789 §3.1), Accept-Post (W3C LDP).
@@ -93,9 +96,11 @@ function answerOptions(router: Router, routes: readonly RouteSpec[]): void {
   for (const path of new Set(routes.map((route) => route.path))) {
     const onPath = routes.filter((route) => route.path === path);
     const allow = [...onPath.flatMap((route) => (route.method === 'get' ? ['HEAD', 'GET'] : [route.method.toUpperCase()])), 'OPTIONS'].join(', ');
-    const accepted = Object.fromEntries(
-      onPath.flatMap((route) => (route.body !== undefined && (route.method === 'patch' || route.method === 'post') ? [[`Accept-${route.method === 'patch' ? 'Patch' : 'Post'}`, route.body.contentTypes.join(', ')]] : [])),
-    );
+    const accepted: Record<string, string> = {};
+    for (const { method, body } of onPath) {
+      const header = acceptHeaders[method];
+      if (header !== undefined && body !== undefined) accepted[header] = body.contentTypes.join(', ');
+    }
     router.options(path, (ctx) => {
       ctx.set({ Allow: allow, ...accepted });
       ctx.status = 204;
@@ -172,10 +177,10 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
   if (matched === null) throw emptyBody();
   if (matched !== false) return;
   const accepted = contentTypes.join(', ');
-  const advertised: Partial<Record<string, Record<string, string>>> = { POST: { 'Accept-Post': accepted }, PATCH: { 'Accept-Patch': accepted } };
+  const advertised = acceptHeaders[ctx.method.toLowerCase() as Method];
   throw new AppError(415, {
     detail: `Send the body as ${accepted}${ctx.get('Content-Type') === '' ? '' : `, not ${ctx.get('Content-Type')}`}.`,
-    headers: advertised[ctx.method] ?? {},
+    headers: advertised === undefined ? {} : { [advertised]: accepted },
   });
 }
 
