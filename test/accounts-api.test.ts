@@ -162,11 +162,14 @@ test('the owner\'s token works in any letter case of the nick', async (t) => {
 
 test('the operator token deletes any profile, but edits none', async (t) => {
   await signUp(api.url, 'moderated');
+  const etag = (await call('GET', '/v1/players/moderated')).headers.get('etag') ?? '';
   t.is((await call('PATCH', '/v1/players/moderated', { body: { age: 20 }, headers: operator })).status, 403);
   t.is((await call('DELETE', '/v1/players/moderated', { headers: { Authorization: 'Bearer operator-token-for-moderation-0123456789abcdeX' } })).status, 401);
   t.is((await call('DELETE', '/v1/players/moderated', { headers: operator })).status, 204);
   t.is((await call('GET', '/v1/players/moderated')).status, 404);
   t.is((await call('DELETE', '/v1/players/moderated', { headers: operator })).status, 404);
+  // Gone: a 404 whatever the preconditions, which would be a 404 without them (RFC 9110 §13.2.1).
+  t.is((await call('DELETE', '/v1/players/moderated', { headers: { ...operator, 'If-Match': etag } })).status, 404);
 });
 
 test('a re-created nick does not honour tokens of the deleted player', async (t) => {

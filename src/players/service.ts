@@ -139,14 +139,15 @@ export class PlayerService {
       // The writer's profile was deleted since its token was checked (the write itself is conditional on
       // the profile read here, so it cannot land on another one either).
       if (writer !== undefined && !isProfile(current, writer)) throw invalidToken(tokenRevoked);
-      if (current === undefined) throw preconditionOrMissing(nick, precondition);
+      if (current === undefined) throw missing(nick);
       if (precondition !== undefined && !satisfies(precondition, current.revision)) throw preconditionFailed(nick);
       const outcome = await write(current, this.#now());
       if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
       // Deleted under the write: for a player, with the profile their token was issued for.
       if (outcome === 'missing' && writer !== undefined) throw invalidToken(tokenRevoked);
+      if (outcome === 'missing') throw missing(nick);
       // A client that named the version it edits wants that one; If-None-Match alone is checked again on the next.
-      if (outcome === 'missing' || precondition?.match !== undefined) throw preconditionOrMissing(nick, precondition);
+      if (precondition?.match !== undefined) throw preconditionFailed(nick);
       // Spread the retries of writers that collided, so they do not collide again in lockstep.
       await sleep(Math.random() * 10 * attempt);
     }
@@ -159,20 +160,14 @@ export function satisfies({ match, noneMatch }: Precondition, revision: string):
   return (match === undefined || names(match)) && (noneMatch === undefined || !names(noneMatch));
 }
 
+/** Whatever the preconditions say: a request that would be a 404 without them ignores them (RFC 9110 §13.2.1). */
 function missing(nick: string): AppError {
   return notFound(`No player has the nick "${nick}".`);
 }
 
-/**
- * RFC 9110: a failed If-Match (including on a missing resource) is 412, as is a failed If-None-Match; a
- * missing player without If-Match is 404 (If-None-Match holds where nothing exists).
- */
-function preconditionOrMissing(nick: string, precondition: Precondition | undefined): AppError {
-  return precondition?.match === undefined ? missing(nick) : preconditionFailed(nick);
-}
 
 export function preconditionFailed(nick: string): AppError {
-  return new AppError(412, { detail: `"${nick}" is not at a version the request's If-Match or If-None-Match allows (it has changed, or no longer exists); GET it for its current ETag.` });
+  return new AppError(412, { detail: `"${nick}" is not at a version the request's If-Match or If-None-Match allows (it has changed); GET it for its current ETag.` });
 }
 
 function assertSameIdentity(pathNick: string, bodyNick: string | undefined): void {
