@@ -78,11 +78,14 @@ export const tokenRevoked = 'The token was revoked by a password change or accou
 export const maxReportedErrors = 20;
 
 /** 400 with one entry per invalid field (the first maxReportedErrors), from a zod validation failure. */
+/** The detail of a field or parameter that no schema names. */
+export const unknownField = 'unknown field';
+
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
   const errors: FieldError[] = [];
   let total = 0;
   for (const issue of error.issues) {
-    const entries = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ path: [...issue.path, key], detail: 'unknown field' })) : [{ path: issue.path, detail: issue.message }];
+    const entries = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ path: [...issue.path, key], detail: unknownField })) : [{ path: issue.path, detail: issue.message }];
     total += entries.length;
     for (const entry of entries.slice(0, maxReportedErrors - errors.length)) errors.push({ pointer: fieldPointer(where, entry.path), detail: entry.detail });
   }

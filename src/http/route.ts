@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Access } from '../auth/caller.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError, unknownField, validationError } from '../errors.ts';
 import { authorize } from './authentication.ts';
 import type { RequestState } from './request-context.ts';
 
@@ -66,7 +66,7 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
       // A route without parameters skips validation when there are none to check, as on most requests.
       const params = route.params === undefined ? {} : parse(ctx, route.params, ctx.params, 'path');
       if (access !== undefined) authorize(ctx, access, params);
-      const query = route.query === undefined && ctx.querystring === '' ? {} : parse(ctx, route.query ?? none, ctx.query, 'query');
+      const query = route.query === undefined && ctx.querystring === '' ? {} : parseQuery(ctx, route.query ?? none);
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
@@ -105,6 +105,20 @@ function answerOptions(router: Router, routes: readonly RouteSpec[]): void {
       ctx.set({ Allow: allow, ...accepted });
       ctx.status = 204;
     });
+  }
+}
+
+/** Koa hands a repeated parameter over as an array, which a schema would call a wrong type: none takes two values. */
+function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
+  try {
+    return parse(ctx, schema, ctx.query, 'query');
+  } catch (error) {
+    if (!(error instanceof AppError) || error.errors === undefined) throw error;
+    const errors = error.errors.map((entry) => {
+      const value = ctx.query[entry.pointer];
+      return Array.isArray(value) && entry.detail !== unknownField ? { pointer: entry.pointer, detail: `given ${String(value.length)} times; give it once` } : entry;
+    });
+    throw new AppError(error.status, { detail: error.detail, errors, headers: error.headers });
   }
 }
 
