@@ -48,6 +48,24 @@ test('If-None-Match with a stale or an unrelated tag gets 200, the body and the 
   t.is(listed.text, '');
 });
 
+test('a write that changes nothing writes nothing: the ETag and updatedAt stay, so no client\'s copy goes stale', async (t) => {
+  const created = await create('idle_writer');
+  const before = playerSchema.parse((await call('GET', '/v1/players/idle_writer')).body);
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...sameProfile } = before;
+  const unchanged = [
+    await call('PATCH', '/v1/players/idle_writer', { body: {} }),
+    await call('PATCH', '/v1/players/idle_writer', { body: { age: before.age, firstName: ` ${before.firstName} ` } }),
+    await call('PUT', '/v1/players/idle_writer', { body: sameProfile, headers: { 'If-Match': created } }),
+  ];
+  for (const response of unchanged) {
+    t.is(response.status, 200);
+    t.is(response.headers.get('etag'), created);
+    t.is(playerSchema.parse(response.body).updatedAt, before.updatedAt);
+  }
+  const changed = await call('PATCH', '/v1/players/idle_writer', { body: { age: before.age + 1 } });
+  t.not(changed.headers.get('etag'), created);
+});
+
 test('a weak tag in If-Match never matches (strong comparison): 412, and nothing changes', async (t) => {
   const etag = await create('weak_match');
   for (const [method, body] of [['PATCH', { age: 77 }], ['PUT', validProfile('weak_match', { age: 77 })], ['DELETE', undefined]] as const) {

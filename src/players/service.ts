@@ -1,6 +1,7 @@
 // Player use cases: identity rules, preconditions (ETag / If-Match), merge patches, search paging.
 // Knows nothing of Koa or the driver: routes hand it validated input, the repository stores it.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, invalidToken, notFound, tokenRevoked, validationError } from '../errors.ts';
@@ -85,18 +86,24 @@ export class PlayerService {
 
   async replace(nick: string, body: Omit<PlayerInput, 'nick'> & { nick?: string | undefined }, precondition: Precondition | undefined, writer: Writer): Promise<StoredPlayer> {
     assertSameIdentity(nick, body.nick);
-    return this.#writeLatest(nick, precondition, writer, (current, now) => this.#repository.replace(current, { ...body, nick: current.player.nick }, now));
+    return this.#writeLatest(nick, precondition, writer, (current, now) => this.#replaceIfChanged(current, { ...body, nick: current.player.nick }, now));
   }
 
   /** RFC 7396 merge patch, applied to the latest version; the result must be a valid player. */
   async patch(nick: string, patch: Record<string, unknown>, precondition: Precondition | undefined, writer: Writer): Promise<StoredPlayer> {
     assertSameIdentity(nick, typeof patch.nick === 'string' ? patch.nick : undefined);
     return this.#writeLatest(nick, precondition, writer, (current, now) => {
-      const { createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = current.player;
-      const merged = playerInputSchema.safeParse(applyMergePatch(editable, patch));
+      const merged = playerInputSchema.safeParse(applyMergePatch(editableFields(current), patch));
       if (!merged.success) throw validationError(merged.error, 'body');
-      return this.#repository.replace(current, merged.data, now);
+      return this.#replaceIfChanged(current, merged.data, now);
     });
+  }
+
+  /** A write that changes nothing (a PUT sent again, an empty patch) writes nothing: version, ETag and updatedAt stay. */
+  async #replaceIfChanged(current: StoredPlayer, input: PlayerInput, now: Date): Promise<StoredPlayer | 'missing' | 'conflict'> {
+    // Through JSON, as clients see both: an absent optional field and one stored as undefined are alike.
+    const unchanged = isDeepStrictEqual(JSON.parse(JSON.stringify(editableFields(current))), JSON.parse(JSON.stringify(input)));
+    return unchanged ? current : this.#repository.replace(current, input, now);
   }
 
   /** Returns the player as it was when deleted: which profile (incarnation) is gone. */
@@ -153,6 +160,12 @@ export class PlayerService {
     }
     throw new AppError(409, { detail: `"${nick}" is being edited concurrently; retry the request.` });
   }
+}
+
+/** The player as a client may write it: everything but the server's timestamps. */
+function editableFields({ player }: StoredPlayer): Omit<Player, 'createdAt' | 'updatedAt'> {
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = player;
+  return editable;
 }
 
 export function satisfies({ match, noneMatch }: Precondition, revision: string): boolean {
