@@ -295,6 +295,22 @@ const mutations: readonly Mutation[] = [
     tests: ['test/bad-input.test.ts'],
     match: ['control characters*'],
   },
+  {
+    bug: 'a PUT or PATCH that changes nothing bumps the version, so every cached copy goes stale',
+    file: 'src/players/service.ts',
+    search: 'return unchanged ? current : this.#repository.replace(current, input, now);',
+    replace: 'return unchanged && current.version.version < 0 ? current : this.#repository.replace(current, input, now);',
+    tests: ['test/preconditions.test.ts'],
+    match: ['a write that changes nothing*'],
+  },
+  {
+    bug: 'a conditional write to a player that is gone answers 412 instead of 404',
+    file: 'src/players/service.ts',
+    search: '      if (current === undefined) throw missing(nick);',
+    replace: '      if (current === undefined) throw precondition?.match === undefined ? missing(nick) : preconditionFailed(nick);',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['the operator token*'],
+  },
 ];
 
 interface Outcome {
