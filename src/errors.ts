@@ -77,10 +77,10 @@ export const tokenRevoked = 'The token was revoked by a password change or accou
  */
 export const maxReportedErrors = 20;
 
-/** 400 with one entry per invalid field (the first maxReportedErrors), from a zod validation failure. */
 /** The detail of a field or parameter that no schema names. */
 export const unknownField = 'unknown field';
 
+/** 400 with one entry per invalid field (the first maxReportedErrors), from a zod validation failure. */
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
   const errors: FieldError[] = [];
   let total = 0;

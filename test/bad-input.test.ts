@@ -191,7 +191,9 @@ test('a health check with a query string (which no probe sends) is a 400 saying 
   for (const path of ['/healthz', '/readyz']) {
     const problem = assertProblem(t, await call('GET', `${path}?verbose=1`), 400);
     t.is(problem.detail, `${path} is a health check and takes no query parameters.`);
-    t.deepEqual(pointers(problem), ['verbose']);
+    // However many there are: no list that grows with the query.
+    const many = assertProblem(t, await call('GET', `${path}?${Array.from({ length: 300 }, (_, index) => `q${String(index)}=1`).join('&')}`), 400);
+    t.is(many.errors, undefined);
   }
 });
 

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
-import { AppError, maxReportedErrors, unknownField } from '../errors.ts';
+import { AppError, maxReportedErrors } from '../errors.ts';
 import { isProbePath, probeQueryDetail } from './probes.ts';
 import type { RequestState } from './request-context.ts';
 
@@ -34,9 +34,8 @@ export function bareProblem(status: number, detail: string): string {
 /** Koa leaves a request no route answered with an empty 404, 405 or 501: say why, as a problem. */
 export function throwIfUnanswered(ctx: Context): void {
   if (ctx.body !== undefined && ctx.body !== null) return;
-  if (ctx.status === 404 && isProbePath(ctx.path)) {
-    throw new AppError(400, { detail: probeQueryDetail(ctx.path), errors: Object.keys(ctx.query).map((name) => ({ pointer: name, detail: unknownField })) });
-  }
+  // The same answer as on HEALTH_PORT (lifecycle.ts), however many parameters there are.
+  if (ctx.status === 404 && isProbePath(ctx.path)) throw new AppError(400, { detail: probeQueryDetail(ctx.path) });
   if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
   if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
   if (ctx.status === 501) throw new AppError(501, { detail: `${ctx.method} is not a method this API knows.` });

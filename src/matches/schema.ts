@@ -2,12 +2,12 @@
 // schemas validate the query and, through openapi.ts, document the response.
 import { z } from 'zod';
 import { cursorParameter, pageSchema } from '../cursor.ts';
-import { playerSchema } from '../players/schema.ts';
+import { playerSchema, text } from '../players/schema.ts';
 import { wholeNumber } from '../validation.ts';
 
 /** GET /v1/players/{nick}/matches query string; scalars only, so no MongoDB operator can ride in on it. */
 export const matchQuerySchema = z.strictObject({
-  game: z.string().trim().min(1).max(100).optional().meta({ description: 'Only this shared title (case-insensitive) counts and only its players are suggested' }),
+  game: text(100).optional().meta({ description: 'Only this shared title (case-insensitive) counts and only its players are suggested' }),
   limit: wholeNumber(1, 100).default(20),
   cursor: cursorParameter,
 });

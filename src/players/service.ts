@@ -178,7 +178,6 @@ function missing(nick: string): AppError {
   return notFound(`No player has the nick "${nick}".`);
 }
 
-
 export function preconditionFailed(nick: string): AppError {
   return new AppError(412, { detail: `"${nick}" is not at a version the request's If-Match or If-None-Match allows (it has changed); GET it for its current ETag.` });
 }
