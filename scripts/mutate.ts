@@ -282,8 +282,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'concurrent logins with the right password are told of failed logins and locked out for the window',
     file: 'src/auth/service.ts',
-    search: 'others.filter((entry) => entry.failed || now.getTime()',
-    replace: 'others.filter((entry) => true || now.getTime()',
+    search: '$or: [{ failed: true as const }, { at: { $lt: abandonedBefore } }]',
+    replace: '$or: [{ nick: { $exists: true } }, { at: { $lt: abandonedBefore } }]',
     tests: ['test/accounts-api.test.ts'],
     match: ['concurrent logins*'],
   },

@@ -309,6 +309,13 @@ test('attempts left unjudged by a process that died count as failed logins once 
   const checking = await call('POST', '/v1/auth/token', { body: { nick: 'abandoned', password: testPassword } }, app);
   t.is(checking.status, 429);
   t.is(checking.headers.get('retry-after'), '1');
+  // Locked by failures, with one more being checked: still the lock, not "at once".
+  await attempts.deleteMany({ nick: 'abandoned' });
+  await attempts.insertMany([{ nick: 'abandoned', at: new Date(Date.now() - 20_000), failed: true }, { nick: 'abandoned', at: new Date(Date.now() - 10_000), failed: true }, { nick: 'abandoned', at: new Date() }]);
+  const lockedWhileChecking = await call('POST', '/v1/auth/token', { body: { nick: 'abandoned', password: testPassword } }, app);
+  t.is(lockedWhileChecking.status, 429);
+  t.regex(problem(lockedWhileChecking).detail, /failed logins/);
+  t.true(Number(lockedWhileChecking.headers.get('retry-after')) > 500);
 });
 
 /** Sends `count` requests at once; their statuses, and every 503 among them. */

@@ -45,12 +45,6 @@ interface LoginAttemptDocument {
   failed?: true;
 }
 
-export interface LoginAttempt {
-  readonly id: ObjectId;
-  readonly at: Date;
-  readonly failed: boolean;
-}
-
 export class CredentialTakenError extends Error {
   override name = 'CredentialTakenError';
 }
@@ -130,9 +124,16 @@ export class AccountRepository {
   }
 
   /** Attempts at `nick` since `since`, newest first, at most `limit`. */
-  async recentAttempts(nick: string, since: Date, limit: number): Promise<LoginAttempt[]> {
+  async recentAttempts(nick: string, since: Date, limit: number): Promise<{ id: ObjectId; at: Date }[]> {
     const documents = await this.#attempts.find({ nick: normaliseKey(nick), at: { $gt: since } }, this.#limit).sort({ at: -1 }).limit(limit).toArray();
-    return documents.map((document) => ({ id: document._id, at: document.at, failed: document.failed === true }));
+    return documents.map((document) => ({ id: document._id, at: document.at }));
+  }
+
+  /** Judged failures at `nick` since `since`, and attempts left unjudged since before `abandonedBefore`; newest first, at most `limit`. */
+  async recentFailures(nick: string, since: Date, abandonedBefore: Date, limit: number): Promise<Date[]> {
+    const filter = { nick: normaliseKey(nick), at: { $gt: since }, $or: [{ failed: true as const }, { at: { $lt: abandonedBefore } }] };
+    const documents = await this.#attempts.find(filter, this.#limit).sort({ at: -1 }).limit(limit).toArray();
+    return documents.map((document) => document.at);
   }
 
   /** The attempt was a wrong password: it counts as it did, and now says why (for the 429's wording). */

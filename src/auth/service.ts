@@ -8,7 +8,7 @@ import { isProfile, type StoredPlayer } from '../players/repository.ts';
 import type { PlayerService, Precondition, Writer } from '../players/service.ts';
 import type { Caller } from './caller.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { CredentialTakenError, type AccountRepository, type Credential, type LoginAttempt } from './repository.ts';
+import { CredentialTakenError, type AccountRepository, type Credential } from './repository.ts';
 import type { SignUp } from './schema.ts';
 import { InvalidTokenError, type TokenIssuer } from './tokens.ts';
 
@@ -152,7 +152,7 @@ export class AccountService {
     if (recent.length > this.#limit) {
       await this.#repository.forgetAttempt(attempt);
       this.#onLogin('throttled');
-      throw this.#throttled(nick, recent.filter((entry) => !entry.id.equals(attempt)), now);
+      throw await this.#throttled(nick, now);
     }
     let matches: boolean;
     let credential: Credential | undefined;
@@ -179,13 +179,16 @@ export class AccountService {
    * The 429 for attempts over the limit: failed ones lock the nick until the oldest of them leaves the
    * window; attempts still being checked (several logins at once) free up within moments.
    */
-  #throttled(nick: string, others: readonly LoginAttempt[], now: Date): AppError {
-    const failures = others.filter((entry) => entry.failed || now.getTime() - entry.at.getTime() > checkAbandonedMs);
+  async #throttled(nick: string, now: Date): Promise<AppError> {
+    // Counted apart from the attempts in flight, which could hide failures past the limit's window of rows.
+    const since = new Date(now.getTime() - this.#windowMs);
+    const abandonedBefore = new Date(now.getTime() - Math.min(checkAbandonedMs, this.#windowMs));
+    const failures = await this.#repository.recentFailures(nick, since, abandonedBefore, this.#limit);
     const oldestCounted = failures[this.#limit - 1];
     if (oldestCounted === undefined) {
       return new AppError(429, { detail: `Too many password checks for "${nick}" at once; retry in 1 s.`, headers: { 'Retry-After': '1' } });
     }
-    const retryAfter = Math.max(1, Math.ceil((oldestCounted.at.getTime() + this.#windowMs - now.getTime()) / 1000));
+    const retryAfter = Math.max(1, Math.ceil((oldestCounted.getTime() + this.#windowMs - now.getTime()) / 1000));
     return new AppError(429, { detail: `Too many failed logins for "${nick}"; retry in ${String(retryAfter)} s.`, headers: { 'Retry-After': String(retryAfter) } });
   }
 }
