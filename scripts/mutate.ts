@@ -281,7 +281,7 @@ const mutations: readonly Mutation[] = [
   },
   {
     bug: 'concurrent logins with the right password are told of failed logins and locked out for the window',
-    file: 'src/auth/service.ts',
+    file: 'src/auth/repository.ts',
     search: '$or: [{ failed: true as const }, { at: { $lt: abandonedBefore } }]',
     replace: '$or: [{ nick: { $exists: true } }, { at: { $lt: abandonedBefore } }]',
     tests: ['test/accounts-api.test.ts'],
