@@ -123,10 +123,9 @@ export class AccountRepository {
     return _id;
   }
 
-  /** Attempts at `nick` since `since`, newest first, at most `limit`. */
-  async recentAttempts(nick: string, since: Date, limit: number): Promise<{ id: ObjectId; at: Date }[]> {
-    const documents = await this.#attempts.find({ nick: normaliseKey(nick), at: { $gt: since } }, this.#limit).sort({ at: -1 }).limit(limit).toArray();
-    return documents.map((document) => ({ id: document._id, at: document.at }));
+  /** How many attempts at `nick` since `since`, counting up to `limit`. */
+  async countRecentAttempts(nick: string, since: Date, limit: number): Promise<number> {
+    return this.#attempts.countDocuments({ nick: normaliseKey(nick), at: { $gt: since } }, { limit, ...this.#limit });
   }
 
   /** Judged failures at `nick` since `since`, and attempts left unjudged since before `abandonedBefore`; newest first, at most `limit`. */

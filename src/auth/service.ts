@@ -148,8 +148,7 @@ export class AccountService {
   async #checkPassword(nick: string, password: string): Promise<Credential | undefined> {
     const now = this.#now();
     const attempt = await this.#repository.recordAttempt(nick, now, this.#windowMs);
-    const recent = await this.#repository.recentAttempts(nick, new Date(now.getTime() - this.#windowMs), this.#limit + 1);
-    if (recent.length > this.#limit) {
+    if ((await this.#repository.countRecentAttempts(nick, new Date(now.getTime() - this.#windowMs), this.#limit + 1)) > this.#limit) {
       await this.#repository.forgetAttempt(attempt);
       this.#onLogin('throttled');
       throw await this.#throttled(nick, now);
