@@ -41,7 +41,7 @@ export interface App {
 export function createApp(deps: AppDependencies): App {
   let openApiDocument: Record<string, unknown> | undefined;
   const routes: RouteSpec[] = [
-    ...serviceRoutes(deps.info, deps.metrics, (): unknown => (openApiDocument ??= buildOpenApiDocument(routes, { title: deps.info.name, version: deps.info.version }))),
+    ...serviceRoutes(deps.info, deps.metrics, (): object => (openApiDocument ??= buildOpenApiDocument(routes, { title: deps.info.name, version: deps.info.version }))),
     ...playerRoutes(deps.players, deps.accounts),
     ...accountRoutes(deps.accounts),
     ...docsRoutes(),

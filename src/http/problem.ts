@@ -7,6 +7,7 @@ import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError, maxReportedErrors } from '../errors.ts';
 import { isProbePath, probeQueryDetail } from './probes.ts';
 import type { RequestState } from './request-context.ts';
+import { sendJson } from './json-response.ts';
 
 export const problemSchema = z
   .object({
@@ -66,8 +67,7 @@ function render(ctx: Context, error: AppError): void {
   };
   ctx.status = error.status;
   ctx.set(error.headers);
-  ctx.type = 'application/problem+json';
-  ctx.body = body;
+  sendJson(ctx, body, 'application/problem+json');
 }
 
 interface HttpError extends Error {

@@ -6,6 +6,7 @@ import { nickSchema } from '../../players/schema.ts';
 import { callingPlayer } from '../authentication.ts';
 import { hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
+import { sendJson } from '../json-response.ts';
 
 const bodyProblems = {
   ...writeProblems,
@@ -30,7 +31,7 @@ export function accountRoutes(accounts: AccountService): RouteSpec[] {
       handle: async (ctx, { body }) => {
         const token: z.infer<typeof tokenResponseSchema> = await accounts.login(body.nick, body.password);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = token;
+        sendJson(ctx, token);
       },
     }),
     defineRoute({

@@ -6,6 +6,7 @@ import type { LfgService } from '../../lfg/service.ts';
 import { caller, callingPlayer } from '../authentication.ts';
 import { commonProblems, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
+import { sendJson } from '../json-response.ts';
 
 const player = { player: true } as const;
 /** Posts change with every join and show contacts by caller: no response is worth storing. */
@@ -105,8 +106,8 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
   ];
 }
 
-function send(ctx: Context, body: unknown): void {
+function send(ctx: Context, body: object): void {
   ctx.vary('Authorization');
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = body;
+  sendJson(ctx, body);
 }

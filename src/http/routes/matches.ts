@@ -4,6 +4,7 @@ import { matchPageSchema, matchQuerySchema } from '../../matches/schema.ts';
 import { commonProblems, problem } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
 import { nickParams, visibleTo } from './players.ts';
+import { sendJson } from '../json-response.ts';
 
 export function matchRoutes(service: MatchService): RouteSpec[] {
   return [
@@ -25,7 +26,7 @@ export function matchRoutes(service: MatchService): RouteSpec[] {
         const page = await service.suggest(nick, query);
         ctx.vary('Authorization');
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = { ...page, items: page.items.map((match) => ({ ...match, player: visibleTo(ctx, match.player) })) };
+        sendJson(ctx, { ...page, items: page.items.map((match) => ({ ...match, player: visibleTo(ctx, match.player) })) });
       },
     }),
   ];

@@ -19,6 +19,7 @@ import { preconditionFailed, satisfies, type PlayerService, type Precondition, t
 import { caller, callerProfile } from '../authentication.ts';
 import { commonProblems, hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
+import { sendJson } from '../json-response.ts';
 
 export const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];
@@ -63,7 +64,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       handle: async (ctx, { query }) => {
         const page = await service.search(query);
         ctx.vary('Authorization');
-        ctx.body = { ...page, items: page.items.map((player) => visibleTo(ctx, player)) };
+        sendJson(ctx, { ...page, items: page.items.map((player) => visibleTo(ctx, player)) });
         // Personal data without an ETag to revalidate with: nothing may keep a copy.
         ctx.set('Cache-Control', 'no-store');
       },
@@ -175,7 +176,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
       responses: { 200: { description: 'Titles and player counts', schema: gameStatsSchema }, ...commonProblems },
       handle: async (ctx, { query }) => {
         const items: z.infer<typeof gameStatsSchema>['items'] = await service.gameStats(query.limit);
-        ctx.body = { items };
+        sendJson(ctx, { items });
       },
     }),
   ];
@@ -187,7 +188,7 @@ type View = 'full' | 'public';
 function sendPlayer(ctx: Context, stored: StoredPlayer, view: View = viewOf(ctx)): void {
   setVersionHeaders(ctx, stored, view);
   ctx.vary('Authorization');
-  ctx.body = view === 'full' ? stored.player : withoutContact(stored.player);
+  sendJson(ctx, view === 'full' ? stored.player : withoutContact(stored.player));
 }
 
 /** Contact details are for players with an account (and the operator), not for anonymous readers. */

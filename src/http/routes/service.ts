@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Metrics } from '../../metrics.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
+import { sendJson } from '../json-response.ts';
 
 export interface ServiceInfo {
   readonly name: string;
@@ -11,7 +12,7 @@ export interface ServiceInfo {
 const serviceInfoSchema = z.object({ name: z.string(), version: z.string() }).meta({ id: 'ServiceInfo' });
 const statusSchema = z.object({ status: z.literal('OK') }).meta({ id: 'Status' });
 
-export function serviceRoutes(info: ServiceInfo, metrics: Metrics, openApiDocument: () => unknown): RouteSpec[] {
+export function serviceRoutes(info: ServiceInfo, metrics: Metrics, openApiDocument: () => object): RouteSpec[] {
   return [
     defineRoute({
       method: 'get',
@@ -21,7 +22,7 @@ export function serviceRoutes(info: ServiceInfo, metrics: Metrics, openApiDocume
       tag: 'service',
       responses: { 200: { description: 'Name and version', schema: serviceInfoSchema } },
       handle: (ctx) => {
-        ctx.body = { name: info.name, version: info.version };
+        sendJson(ctx, { name: info.name, version: info.version });
       },
     }),
     defineRoute({
@@ -32,7 +33,7 @@ export function serviceRoutes(info: ServiceInfo, metrics: Metrics, openApiDocume
       tag: 'service',
       responses: { 200: { description: 'Serving', schema: statusSchema } },
       handle: (ctx) => {
-        ctx.body = { status: 'OK' };
+        sendJson(ctx, { status: 'OK' });
       },
     }),
     defineRoute({
@@ -43,7 +44,7 @@ export function serviceRoutes(info: ServiceInfo, metrics: Metrics, openApiDocume
       tag: 'service',
       responses: { 200: { description: 'OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
       handle: (ctx) => {
-        ctx.body = openApiDocument();
+        sendJson(ctx, openApiDocument());
       },
     }),
     defineRoute({
