@@ -122,11 +122,14 @@ test('a write whose body arrives after a password change: 401, and nothing chang
 test('one member joining and leaving a post from many requests at once never holds two seats', async (t) => {
   const { auth: owner } = await signUp(first.url, 'seat_owner');
   const { auth: member } = await signUp(first.url, 'seat_hopper');
+  let contested = 0;
   for (let round = 0; round < rounds; round++) {
     const id = await publish(owner, 5);
+    // Seated first, so that leaves free the seat while joins try to take it again.
+    t.is((await call(round, 'POST', `/v1/lfg/${id}/members`, { headers: member })).status, 200);
     const responses = await Promise.all(
       Array.from({ length: 12 }, async (_, index) => {
-        const label = index % 3 === 1 ? 'leave' : 'join';
+        const label = index % 2 === 1 ? 'leave' : 'join';
         const response = await (label === 'leave' ? call(index, 'DELETE', `/v1/lfg/${id}/members/seat_hopper`, { headers: member }) : call(index, 'POST', `/v1/lfg/${id}/members`, { headers: member }));
         return { label, response };
       }),
@@ -136,7 +139,13 @@ test('one member joining and leaving a post from many requests at once never hol
     const post = lfgPostSchema.parse((await call(round, 'GET', `/v1/lfg/${id}`)).body);
     t.is(post.freeSlots, 5 - seats, `round ${String(round)}`);
     t.is(post.members.length, seats, `round ${String(round)}`);
+    const answered = (label: string, status: number) => responses.filter((entry) => entry.label === label && entry.response.status === status).length;
+    // Each 200 took a seat and each 204 freed one: a leave that found its seat gone is a 404.
+    t.is(seats, 1 + answered('join', 200) - answered('leave', 204), `round ${String(round)}: ${tally(responses)}`);
+    if (answered('leave', 204) > 0 && answered('join', 200) > 0) contested += 1;
   }
+  // Otherwise the race above never ran: no round saw the seat freed and taken again.
+  t.true(contested > 0, 'no round had both a leave that freed the seat and a join that took it');
 });
 
 test('a post closed while players join keeps no seat, and no more joins succeed than it has slots', async (t) => {

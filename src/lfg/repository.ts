@@ -3,6 +3,7 @@
 // filtered findAndModify is not atomic on FerretDB's SQLite backend). Queries are built only from
 // validated scalars and always filter by time: a post past its expiresAt is never returned, whether or
 // not anything has removed it yet.
+import { randomUUID } from 'node:crypto';
 import { MongoServerError, ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
 import { isDuplicateKey } from '../db/errors.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
@@ -51,6 +52,11 @@ export interface ClaimDocument {
   /** The member's profile, as PostDocument.ownerProfile is the owner's. */
   memberProfile?: string;
   slot?: number;
+  /**
+   * Random per join, shared by its seat and membership, so that removing them removes only these, never
+   * those of a later join of the same member (times can be equal). Absent on claims made before it existed.
+   */
+  owner?: string;
   at: Date;
   /** The post's: the claim is worthless after it. */
   expiresAt: Date;
@@ -163,7 +169,7 @@ export class LfgRepository {
    * the seat given up if the post is gone.
    */
   async join(post: PostDocument, joiner: Joiner, now: Date): Promise<JoinOutcome> {
-    const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, at: now, expiresAt: post.expiresAt };
+    const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, owner: randomUUID(), at: now, expiresAt: post.expiresAt };
     const membership: ClaimDocument = { ...claim, _id: membershipId(post._id, joiner.key), kind: 'membership' };
     if (!(await this.#claimMembership(membership))) return 'member';
     let seat: ClaimDocument | undefined;
@@ -187,10 +193,11 @@ export class LfgRepository {
   /**
    * Frees the member's seat; false when they hold none. The membership goes only with its seat: a join
    * between its membership and its seat keeps both, or the member could join again and hold two seats.
+   * Not findOneAndDelete: FerretDB's returns the seat even when a concurrent leave deleted it first.
    */
   async leave(postId: string, memberKey: string): Promise<boolean> {
-    const seat = await this.#claims.findOneAndDelete({ postId, kind: 'seat', memberKey }, this.#limit);
-    if (seat === null) return false;
+    const seat = await this.#claims.findOne({ postId, kind: 'seat', memberKey }, this.#limit);
+    if (seat === null || !(await this.#release(seat))) return false;
     await this.#release({ ...seat, _id: membershipId(postId, memberKey) });
     return true;
   }
@@ -237,9 +244,10 @@ export class LfgRepository {
     await this.#release(membership);
   }
 
-  /** Deletes this very claim (its _id and time), not one that took its place since. */
-  async #release(claim: ClaimDocument): Promise<void> {
-    await this.#claims.deleteOne({ _id: claim._id, at: claim.at });
+  /** Deletes this very claim (by its owner), not one that took its place since; false when it was gone. */
+  async #release(claim: ClaimDocument): Promise<boolean> {
+    const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, ...(claim.owner === undefined ? { at: claim.at } : { owner: claim.owner }) }, this.#limit);
+    return deletedCount > 0;
   }
 
   /** false when a claim with that _id exists already. */
