@@ -151,6 +151,7 @@ test('one member joining and leaving a post from many requests at once never hol
 test('a post closed while players join keeps no seat, and no more joins succeed than it has slots', async (t) => {
   const { auth: owner } = await signUp(first.url, 'closing_owner');
   const joiners = await Promise.all(Array.from({ length: 8 }, async (_, index) => (await signUp(second.url, `late_joiner_${String(index)}`)).auth));
+  let contested = 0;
   for (let round = 0; round < rounds; round++) {
     const id = await publish(owner, 3);
     const joins = joiners.map(async (auth, index) => ({ label: 'join', response: await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) }));
@@ -162,7 +163,11 @@ test('a post closed while players join keeps no seat, and no more joins succeed 
     t.is((await close).response.status, 204);
     t.true(responses.filter(({ label, response }) => label === 'join' && response.status === 200).length <= 3, tally(responses));
     t.is(await db.collection('lfgClaims').countDocuments({ postId: id }), 0, `round ${String(round)}: ${tally(responses)}`);
+    const joinsAnswered = (status: number) => responses.some(({ label, response }) => label === 'join' && response.status === status);
+    if (joinsAnswered(200) && joinsAnswered(404)) contested += 1;
   }
+  // Otherwise the close never landed among the joins: no round had joins both before and after it.
+  t.true(contested > 0, 'no round had a join answered before the close and one after it');
 });
 
 test('a player deleted while publishing and joining keeps no post and no seat, and a new player with the nick inherits none', async (t) => {
