@@ -172,8 +172,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'login throttling never engages',
     file: 'src/auth/service.ts',
-    search: 'if (recent.length > this.#limit) {',
-    replace: 'if (recent.length > this.#limit * 1000) {',
+    search: 'this.#limit + 1)) > this.#limit) {',
+    replace: 'this.#limit + 1)) > this.#limit * 1000) {',
     tests: ['test/accounts-api.test.ts'],
     match: ['login throttling*'],
   },
