@@ -50,7 +50,9 @@ for (const [field, item] of [['games', '{}'], ['platforms', '"pc"'], ['languages
   test(`POST with ${field} over its bound is a small 400`, async (t) => {
     const body = validPlayer('flooder');
     const rawBody = JSON.stringify(body).replace(/}$/, '').replace(new RegExp(`"${field}":\\[[^\\]]*\\]`), `"${field}":${repeated(item, 2000)}`) + '}';
-    assertBounded(t, await send(api.url, 'POST', '/v1/players', { rawBody, headers: { 'content-type': 'application/json' } }));
+    const problem = assertBounded(t, await send(api.url, 'POST', '/v1/players', { rawBody, headers: { 'content-type': 'application/json' } }));
+    // The bound itself is reported, not only the errors of its items.
+    t.true((problem.errors ?? []).some((error) => error.pointer === `/${field}`), JSON.stringify(problem.errors));
   });
 }
 
