@@ -216,6 +216,14 @@ const mutations: readonly Mutation[] = [
     match: ['a write whose body arrives*'],
   },
   {
+    bug: 'two writers both take over one abandoned write claim, and both write',
+    file: 'src/players/write-claims.ts',
+    search: 'if (!(await this.#insert(takeover))) return false;',
+    replace: 'await this.#insert(takeover);',
+    tests: ['test/write-claims.test.ts'],
+    match: ['two writers taking over*'],
+  },
+  {
     bug: 'two concurrent leaves of one seat both answer 204, and a member then holds two seats',
     file: 'src/lfg/repository.ts',
     search: 'const seat = await this.#claims.findOne({ postId, kind: \'seat\', memberKey }, this.#limit);\n    if (seat === null || !(await this.#release(seat))) return false;',

@@ -81,3 +81,44 @@ test('a claim is abandoned only after twice a long operation timeout', async (t)
   });
   t.deepEqual(attempts, [undefined, 'late']);
 });
+
+test('two writers taking over the same abandoned claim: exactly one of them writes', async (t) => {
+  const claims = new WriteClaims(client.db(), 1000);
+  const writes = client.db().collection<{ _id: string; incarnation: ObjectId; owner: string; at: Date }>('playerWrites');
+  for (let round = 0; round < 10; round++) {
+    const player = newPlayer();
+    // Left by a writer that crashed ten minutes ago.
+    await writes.insertOne({ _id: `${player.incarnation.toHexString()}:2`, incarnation: player.incarnation, owner: 'crashed', at: new Date(Date.now() - 10 * minute) });
+    let writing = 0;
+    let most = 0;
+    const write = async () => {
+      writing += 1;
+      most = Math.max(most, writing);
+      // Long enough for the other writer to get as far as it can.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      writing -= 1;
+      return 'written';
+    };
+    const results = await Promise.all([claims.whileClaimed(player, new Date(), write), claims.whileClaimed(player, new Date(), write)]);
+    t.is(results.filter((result) => result === 'written').length, 1, `round ${String(round)}`);
+    t.is(most, 1, `round ${String(round)}`);
+    t.deepEqual(await storedClaims(player.incarnation), [], `round ${String(round)}`);
+  }
+});
+
+test('a taker that died mid-takeover blocks the abandoned claim only until the next period', async (t) => {
+  const claims = new WriteClaims(client.db(), 1000);
+  const writes = client.db().collection<{ _id: string; incarnation: ObjectId; owner: string; at: Date }>('playerWrites');
+  const player = newPlayer();
+  const claimId = `${player.incarnation.toHexString()}:2`;
+  // Periods are as long as the abandoned age (30 s here); start at one's beginning.
+  const period = Math.floor(Date.now() / 30_000) + 1;
+  const start = period * 30_000;
+  await writes.insertOne({ _id: claimId, incarnation: player.incarnation, owner: 'crashed', at: new Date(start - 10 * minute) });
+  await writes.insertOne({ _id: `${claimId}:takeover:crashed:${String(period)}`, incarnation: player.incarnation, owner: 'died taking over', at: new Date(start) });
+
+  t.is(await claims.whileClaimed(player, new Date(start + 29_000), () => Promise.resolve('blocked')), undefined);
+  t.is(await claims.whileClaimed(player, new Date(start + 30_000), () => Promise.resolve('written')), 'written');
+  await claims.forget(player.incarnation);
+  t.deepEqual(await storedClaims(player.incarnation), []);
+});

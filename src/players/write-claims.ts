@@ -74,18 +74,39 @@ export class WriteClaims {
 
   async #claim(claim: WriteClaim): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await this.#claims.insertOne(claim);
-        return true;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
+      if (await this.#insert(claim)) return true;
       const holder = await this.#claims.findOne({ _id: claim._id }, this.#limit);
       if (holder === null) continue;
       if (holder.at.getTime() >= claim.at.getTime() - this.#abandonedMs) return false;
-      // Removes that abandoned claim only (by its owner), not one another writer has taken over meanwhile.
-      await this.#claims.findOneAndDelete({ _id: claim._id, owner: holder.owner }, this.#limit);
+      if (!(await this.#takeOver(claim, holder))) return false;
     }
     return false;
+  }
+
+  /**
+   * Removes an abandoned claim, if this writer is the one to take it over: the first to record the
+   * takeover, under a unique _id. Two writers that both delete it would each go on to claim: on FerretDB
+   * a delete filters first and then deletes by _id, so the slower one can remove the faster one's new
+   * claim. The record names the abandoned claim and the period, so a taker that died leaves a record
+   * that blocks only until the next period.
+   */
+  async #takeOver(claim: WriteClaim, holder: WriteClaim): Promise<boolean> {
+    const period = Math.floor(claim.at.getTime() / this.#abandonedMs);
+    const takeover: WriteClaim = { ...claim, _id: `${claim._id}:takeover:${holder.owner}:${String(period)}` };
+    if (!(await this.#insert(takeover))) return false;
+    await this.#claims.deleteOne({ _id: claim._id, owner: holder.owner }, this.#limit);
+    await this.#claims.deleteOne({ _id: takeover._id, owner: takeover.owner }, this.#limit);
+    return true;
+  }
+
+  /** false when a claim with that _id exists already. */
+  async #insert(claim: WriteClaim): Promise<boolean> {
+    try {
+      await this.#claims.insertOne(claim);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
   }
 }
