@@ -218,8 +218,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'two writers both take over one abandoned write claim, and both write',
     file: 'src/players/write-claims.ts',
-    search: 'if (!(await this.#insert(takeover))) return false;',
-    replace: 'await this.#insert(takeover);',
+    search: 'if (!(await this.#takeOver(claim, holder))) return false;',
+    replace: 'await this.#claims.deleteOne({ _id: claim._id, owner: holder.owner }, this.#limit);',
     tests: ['test/write-claims.test.ts'],
     match: ['two writers taking over*'],
   },
