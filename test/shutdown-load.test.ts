@@ -1,7 +1,10 @@
 // Graceful shutdown under keep-alive load, as a load balancer sees a rolling update: many keep-alive
-// clients send continuously, SIGTERM arrives in the middle, and no request the server accepted may go
-// unanswered or fail.
+// clients send continuously, others sit idle until draining begins, SIGTERM arrives in the middle, and no
+// request the server accepted may go unanswered or fail, even one whose client has gone away.
+import { once } from 'node:events';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { waitForStatus } from './helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
@@ -54,6 +57,7 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
     MONGODB_URI: await databaseUri(uniqueDatabaseName('shutdown_load')),
     SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
     SHUTDOWN_TIMEOUT_MS: '5000',
+    AUTH_HASH_CONCURRENCY: '1',
   });
   t.teardown(() => server.child.kill('SIGKILL'));
   await waitForStatus(`${server.url}/readyz`, 200);
@@ -76,11 +80,45 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
       agent.destroy();
     }
   });
+  const draining = async () => {
+    while (Date.now() < deadline && !server.logs.some((line) => String(line.msg).startsWith('draining'))) await sleep(5);
+  };
+  // Keep-alive clients idle when draining begins, that send right after: their connections must still
+  // take one more request, and its answer must tell them to close.
+  const idle = Array.from({ length: 4 }, async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await get(url, agent);
+      await draining();
+      return await get(url, agent);
+    } finally {
+      agent.destroy();
+    }
+  });
+  // Sign-ups whose clients go away while they wait for the hasher (one hash at a time): their handlers still
+  // run after the server has closed every connection, and MongoDB must stay open until they have stored
+  // their players.
+  const abandonedNicks = Array.from({ length: 4 }, (_, index) => `left_while_draining_${String(index)}`);
+  const abandoned = (async () => {
+    await draining();
+    await Promise.all(abandonedNicks.map(async (nick) => {
+      const socket = connect(server.port, '127.0.0.1');
+      // Refused if the listener closed as draining began: the assertion on the sign-ups reports it.
+      socket.on('error', () => undefined);
+      await once(socket, 'connect').catch(() => undefined);
+      const body = JSON.stringify(validPlayer(nick));
+      socket.end(`POST /v1/players HTTP/1.1\r\nHost: playerfinder\r\nContent-Type: application/json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\nX-Request-Id: ${nick}\r\n\r\n${body}`);
+      await sleep(50);
+      socket.destroy();
+    }));
+  })();
   setTimeout(() => {
     signalledAt = Date.now();
     server.child.kill('SIGTERM');
   }, 700);
   await Promise.all(loops);
+  const lastCalls = await Promise.all(idle);
+  await abandoned;
   const exit = await server.exited;
 
   const answered = outcomes.filter((outcome): outcome is Answered => outcome.kind === 'answered');
@@ -90,7 +128,7 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
   // On a new connection as the listener closed (refused, or reset in the accept backlog): never read.
   const notAccepted = failed.length - cutOff.length;
   const handled = server.logs.filter((line) => line.msg === 'request' && String(line.requestId).startsWith('load-'));
-  t.log(`${String(outcomes.length)} sent: ${String(answered.length)} answered, ${String(cutOff.length)} cut off, ${String(notAccepted)} not accepted; the server handled ${String(handled.length)}`);
+  t.log(`${String(outcomes.length)} sent by busy clients: ${String(answered.length)} answered, ${String(cutOff.length)} cut off, ${String(notAccepted)} not accepted; the server handled ${String(handled.length)}, idle clients' included`);
 
   t.deepEqual(cutOff, [], 'no request cut off a keep-alive connection');
   t.deepEqual(handled.filter((line) => !answeredIds.has(String(line.requestId))), [], 'every request the server handled reached its client');
@@ -103,6 +141,8 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
   const afterDelay = answered.filter((outcome) => outcome.sentAt > drainedAt);
   t.true(afterDelay.length > 0, 'load went on past the delay');
   t.true(afterDelay.every((outcome) => outcome.closing), 'after the delay every response says Connection: close');
+  t.deepEqual(lastCalls.map((outcome) => (outcome.kind === 'answered' ? `${String(outcome.status)} closing=${String(outcome.closing)}` : outcome.code)), Array.from({ length: 4 }, () => '200 closing=true'), 'idle clients sending as draining began');
+  t.deepEqual(abandonedNicks.map((nick) => server.logs.find((line) => line.requestId === nick)?.status), abandonedNicks.map(() => 201), 'sign-ups whose clients left were stored');
   t.false(server.logs.some((line) => line.level === 'error'), 'no request failed on the server (e.g. MongoDB closed under a handler)');
   t.is(exit.code, 0);
 });
