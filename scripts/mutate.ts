@@ -216,6 +216,20 @@ const mutations: readonly Mutation[] = [
     match: ['a write whose body arrives*'],
   },
   {
+    bug: 'shutdown closes idle keep-alive connections as draining begins, cutting off requests already on their way',
+    file: 'src/lifecycle.ts',
+    search: 'const lastCallMs = 500;',
+    replace: 'const lastCallMs = 0;',
+    tests: ['test/shutdown-load.test.ts'],
+  },
+  {
+    bug: 'shutdown closes MongoDB under handlers whose clients have gone away',
+    file: 'src/lifecycle.ts',
+    search: 'const idle = await options.connections.idle(Math.max(0, drainDeadline - Date.now()));',
+    replace: 'const idle = true;',
+    tests: ['test/shutdown-load.test.ts'],
+  },
+  {
     bug: 'two writers both take over one abandoned write claim, and both write',
     file: 'src/players/write-claims.ts',
     search: 'if (!(await this.#takeOver(claim, holder))) return false;',
