@@ -238,6 +238,22 @@ const mutations: readonly Mutation[] = [
     match: ['two writers taking over*'],
   },
   {
+    bug: 'two removers of one seat both delete it, the slower one taking the seat another member has just joined',
+    file: 'src/lfg/repository.ts',
+    search: 'if (!(await this.#insertClaim(release))) return false;',
+    replace: 'await this.#insertClaim(release);',
+    tests: ['test/races.test.ts'],
+    match: ['a member leaving while the owner*', 'a deleted player\'s seat freed*'],
+  },
+  {
+    bug: 'concurrent joins over an abandoned membership each take a seat',
+    file: 'src/lfg/repository.ts',
+    search: 'return (await this.#release(holder)) && (await this.#insertClaim(membership));',
+    replace: 'await this.#claims.deleteOne({ _id: holder._id });\n    return this.#insertClaim(membership);',
+    tests: ['test/races.test.ts'],
+    match: ['concurrent joins of a member whose*'],
+  },
+  {
     bug: 'two concurrent leaves of one seat both answer 204, and a member then holds two seats',
     file: 'src/lfg/repository.ts',
     search: 'const seat = await this.#claims.findOne({ postId, kind: \'seat\', memberKey }, this.#limit);\n    if (seat === null || !(await this.#release(seat))) return false;',

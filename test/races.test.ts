@@ -6,11 +6,11 @@
 // rounds: the interleavings that broke these invariants showed up in most rounds, not in all.
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
-import { MongoClient, type Db, type ObjectId } from 'mongodb';
+import { MongoClient, ObjectId, type Db } from 'mongodb';
 import type { PlayerCaller } from '../src/auth/caller.ts';
 import { AccountRepository, CredentialTakenError } from '../src/auth/repository.ts';
 import { AppError, tokenRevoked } from '../src/errors.ts';
-import { LfgRepository } from '../src/lfg/repository.ts';
+import { LfgRepository, type ClaimDocument } from '../src/lfg/repository.ts';
 import { lfgPostSchema, type LfgInput } from '../src/lfg/schema.ts';
 import { LfgService } from '../src/lfg/service.ts';
 import { PlayerRepository } from '../src/players/repository.ts';
@@ -148,6 +148,28 @@ test('one member joining and leaving a post from many requests at once never hol
   t.true(contested > 0, 'no round had both a leave that freed the seat and a join that took it');
 });
 
+test('a member leaving while the owner removes them, as others join: one leave frees the seat, and every 200 join holds one', async (t) => {
+  const { auth: owner } = await signUp(first.url, 'removing_owner');
+  const { auth: leaver } = await signUp(first.url, 'double_leaver');
+  const joiners = await Promise.all(Array.from({ length: 4 }, async (_, index) => ({ nick: `eager_joiner_${String(index)}`, auth: (await signUp(second.url, `eager_joiner_${String(index)}`)).auth })));
+  let retaken = 0;
+  for (let round = 0; round < rounds; round++) {
+    const id = await publish(owner, 1);
+    t.is((await call(round, 'POST', `/v1/lfg/${id}/members`, { headers: leaver })).status, 200);
+    const leaves = [owner, leaver].map(async (auth, index) => ({ label: 'leave', response: await call(index, 'DELETE', `/v1/lfg/${id}/members/double_leaver`, { headers: auth }) }));
+    const joins = joiners.map(async ({ nick, auth }, index) => ({ label: nick, response: await call(index + 1, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) }));
+    const responses = await Promise.all([...leaves, ...joins]);
+    const what = `round ${String(round)}: ${tally(responses)}`;
+    t.deepEqual(responses.filter(({ label }) => label === 'leave').map(({ response }) => response.status).sort(), [204, 404], what);
+    // FerretDB deletes by _id what it matched on a snapshot: the slower of two leaves could delete the seat a joiner had just taken.
+    const joined = responses.filter(({ label, response }) => label !== 'leave' && response.status === 200).map(({ label }) => label);
+    const post = lfgPostSchema.parse((await call(round, 'GET', `/v1/lfg/${id}`)).body);
+    t.deepEqual(post.members.map((member) => member.nick), joined, what);
+    if (joined.length > 0) retaken += 1;
+  }
+  t.true(retaken > 0, 'no round had a join take the seat the leave freed');
+});
+
 test('a post closed while players join keeps no seat, and no more joins succeed than it has slots', async (t) => {
   const { auth: owner } = await signUp(first.url, 'closing_owner');
   const joiners = await Promise.all(Array.from({ length: 8 }, async (_, index) => (await signUp(second.url, `late_joiner_${String(index)}`)).auth));
@@ -245,4 +267,40 @@ test('past the token check, a player\'s write still lands only on the profile th
   t.like((await call(1, 'GET', '/v1/players/rebound', { headers: successor })).body, { nick: 'Rebound', contact: 'successor#2' });
   t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: 'rebound' }), 0);
   t.is(await db.collection('lfgClaims').countDocuments({ memberKey: 'rebound' }), 0);
+});
+
+/** A post straight in the repository, for races run below the HTTP layer. */
+async function storedPost(repository: LfgRepository, slots: number) {
+  const now = new Date();
+  const startsAt = new Date(now.getTime() + 3_600_000);
+  return repository.insert({ ownerKey: 'race_host', owner: 'race_host', ownerProfile: new ObjectId().toHexString(), game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots, startsAt, expiresAt: new Date(startsAt.getTime() + 3_600_000), createdAt: now });
+}
+
+const joiner = (key: string) => ({ key, nick: key, profile: new ObjectId().toHexString() });
+
+test('concurrent joins of a member whose membership was abandoned take one seat', async (t) => {
+  const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
+  for (let round = 0; round < rounds; round++) {
+    const post = await storedPost(repository, 5);
+    // Left by a join whose process died half a minute ago.
+    await db.collection<ClaimDocument>('lfgClaims').insertOne({ _id: `${post._id}:member:revenant`, kind: 'membership', postId: post._id, memberKey: 'revenant', member: 'revenant', owner: 'dead', at: new Date(Date.now() - 31_000), expiresAt: post.expiresAt });
+    const member = joiner('revenant');
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => repository.join(post, member, new Date())));
+    const seats = await db.collection('lfgClaims').countDocuments({ postId: post._id, kind: 'seat', memberKey: 'revenant' });
+    t.is(seats, 1, `round ${String(round)}: ${JSON.stringify(outcomes.map((outcome) => (typeof outcome === 'string' ? outcome : 'seat')))}`);
+  }
+});
+
+test('a deleted player\'s seat freed while others join: no joiner loses the seat it was given', async (t) => {
+  const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
+  for (let round = 0; round < rounds; round++) {
+    const post = await storedPost(repository, 1);
+    const leaving = joiner('forgotten');
+    if (typeof (await repository.join(post, leaving, new Date())) === 'string') throw new Error('the first join failed');
+    const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
+    const [, , ...outcomes] = await Promise.all([repository.leave(post._id, 'forgotten'), repository.forgetPlayer('forgotten', leaving.profile), ...joins]);
+    const seated = outcomes.flatMap((outcome) => (typeof outcome === 'object' ? [outcome.memberKey] : []));
+    const seats = await db.collection<ClaimDocument>('lfgClaims').find({ postId: post._id, kind: 'seat' }).toArray();
+    t.deepEqual(seats.map((seat) => seat.memberKey), seated, `round ${String(round)}`);
+  }
 });

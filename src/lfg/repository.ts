@@ -44,7 +44,8 @@ export interface PostDocument {
  */
 export interface ClaimDocument {
   _id: string;
-  kind: 'seat' | 'membership';
+  /** `release`: held while one remover deletes the claim named in its _id (see #release). */
+  kind: 'seat' | 'membership' | 'release';
   postId: string;
   memberKey: string;
   /** The member's nick as they spell it. */
@@ -218,15 +219,18 @@ export class LfgRepository {
     const owned = await this.#posts.find(postsOfProfile, { projection: { _id: 1 }, ...this.#limit }).toArray();
     await this.#posts.deleteMany(postsOfProfile);
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
-    await this.#claims.deleteMany({ memberKey: nickKey, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] });
+    const held = await this.#claims.find({ memberKey: nickKey, kind: { $in: ['seat', 'membership'] }, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] }, this.#limit).toArray();
+    // One by one, seats first, as a leave does: a bulk delete could remove a seat another member took since.
+    for (const kind of ['seat', 'membership']) for (const claim of held.filter((each) => each.kind === kind)) await this.#release(claim);
   }
 
   async #claimMembership(membership: ClaimDocument): Promise<boolean> {
     if (await this.#insertClaim(membership)) return true;
     const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1, ...this.#limit });
     if (seat > 0) return false;
-    const abandoned = await this.#claims.deleteOne({ _id: membership._id, at: { $lt: new Date(membership.at.getTime() - abandonedMembershipMs) } });
-    return abandoned.deletedCount > 0 && (await this.#insertClaim(membership));
+    const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
+    if (holder === null || holder.at.getTime() >= membership.at.getTime() - abandonedMembershipMs) return false;
+    return (await this.#release(holder)) && (await this.#insertClaim(membership));
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {
@@ -246,8 +250,22 @@ export class LfgRepository {
 
   /** Deletes this very claim (by its owner), not one that took its place since; false when it was gone. */
   async #release(claim: ClaimDocument): Promise<boolean> {
-    const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, ...(claim.owner === undefined ? { at: claim.at } : { owner: claim.owner }) }, this.#limit);
-    return deletedCount > 0;
+    if (claim.owner === undefined) {
+      const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, at: claim.at }, this.#limit);
+      return deletedCount > 0;
+    }
+    // FerretDB checks a delete's filter on a snapshot and then deletes by _id: two removers of this claim
+    // would both match it, and the slower one delete whatever claim took its _id meanwhile (another
+    // member's seat). Only the remover that records the release under a unique _id deletes. One that dies
+    // in between leaves the claim in place until its post is closed or expires.
+    const release: ClaimDocument = { ...claim, _id: `${claim._id}:release:${claim.owner}`, kind: 'release' };
+    if (!(await this.#insertClaim(release))) return false;
+    try {
+      const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit);
+      return deletedCount > 0;
+    } finally {
+      await this.#claims.deleteOne({ _id: release._id, owner: claim.owner }, this.#limit).catch(() => undefined);
+    }
   }
 
   /** false when a claim with that _id exists already. */
