@@ -291,6 +291,23 @@ test('concurrent joins of a member whose membership was abandoned take one seat'
   }
 });
 
+test('three removers of one seat racing others\' joins: one frees it, and no joiner loses the seat it was given', async (t) => {
+  const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
+  for (let round = 0; round < 3 * rounds; round++) {
+    const post = await storedPost(repository, 1);
+    if (typeof (await repository.join(post, joiner('removed'), new Date())) === 'string') throw new Error('the first join failed');
+    const removals = Array.from({ length: 3 }, () => repository.leave(post._id, 'removed'));
+    const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
+    const [freed, outcomes] = await Promise.all([Promise.all(removals), Promise.all(joins)]);
+    const seated = outcomes.flatMap((outcome) => (typeof outcome === 'object' ? [outcome.memberKey] : []));
+    const seats = await db.collection<ClaimDocument>('lfgClaims').find({ postId: post._id, kind: { $in: ['seat', 'membership'] } }).toArray();
+    const what = `round ${String(round)}: ${JSON.stringify({ freed, seated })}`;
+    t.is(freed.filter(Boolean).length, 1, what);
+    t.deepEqual(seats.filter((claim) => claim.kind === 'seat').map((seat) => seat.memberKey), seated, what);
+    t.deepEqual(seats.filter((claim) => claim.kind === 'membership').map((membership) => membership.memberKey), seated, what);
+  }
+});
+
 test('a deleted player\'s seat freed while others join: no joiner loses the seat it was given', async (t) => {
   const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
   for (let round = 0; round < rounds; round++) {
