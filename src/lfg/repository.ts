@@ -5,7 +5,7 @@
 // not anything has removed it yet.
 import { randomUUID } from 'node:crypto';
 import { MongoServerError, ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import { isDuplicateKey } from '../db/errors.ts';
+import { insertClaim } from '../db/claims.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { playerCollection, type PlayerDocument, type RepositoryOptions } from '../players/repository.ts';
@@ -225,19 +225,19 @@ export class LfgRepository {
   }
 
   async #claimMembership(membership: ClaimDocument): Promise<boolean> {
-    if (await this.#insertClaim(membership)) return true;
+    if (await insertClaim(this.#claims, membership)) return true;
     const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1, ...this.#limit });
     if (seat > 0) return false;
     const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
     if (holder === null || holder.at.getTime() >= membership.at.getTime() - abandonedMembershipMs) return false;
-    return (await this.#release(holder)) && (await this.#insertClaim(membership));
+    return (await this.#release(holder)) && (await insertClaim(this.#claims, membership));
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {
     const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
     for (let slot = 0; slot < post.slots; slot++) {
       const seat: ClaimDocument = { ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot };
-      if (!taken.has(slot) && (await this.#insertClaim(seat))) return seat;
+      if (!taken.has(slot) && (await insertClaim(this.#claims, seat))) return seat;
     }
     return undefined;
   }
@@ -259,23 +259,12 @@ export class LfgRepository {
     // member's seat). Only the remover that records the release under a unique _id deletes. One that dies
     // in between leaves the claim in place until its post is closed or expires.
     const release: ClaimDocument = { ...claim, _id: `${claim._id}:release:${claim.owner}`, kind: 'release' };
-    if (!(await this.#insertClaim(release))) return false;
+    if (!(await insertClaim(this.#claims, release))) return false;
     try {
       const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit);
       return deletedCount > 0;
     } finally {
       await this.#claims.deleteOne({ _id: release._id, owner: claim.owner }, this.#limit).catch(() => undefined);
-    }
-  }
-
-  /** false when a claim with that _id exists already. */
-  async #insertClaim(claim: ClaimDocument): Promise<boolean> {
-    try {
-      await this.#claims.insertOne(claim);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
     }
   }
 

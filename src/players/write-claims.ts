@@ -4,7 +4,7 @@
 // writes in separate steps.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, ObjectId } from 'mongodb';
-import { isDuplicateKey } from '../db/errors.ts';
+import { insertClaim } from '../db/claims.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 
 /** Which player (by normalised nick and incarnation) at which version. */
@@ -74,7 +74,7 @@ export class WriteClaims {
 
   async #claim(claim: WriteClaim): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.#insert(claim)) return true;
+      if (await insertClaim(this.#claims, claim)) return true;
       const holder = await this.#claims.findOne({ _id: claim._id }, this.#limit);
       if (holder === null) continue;
       if (holder.at.getTime() >= claim.at.getTime() - this.#abandonedMs) return false;
@@ -93,20 +93,9 @@ export class WriteClaims {
   async #takeOver(claim: WriteClaim, holder: WriteClaim): Promise<boolean> {
     const period = Math.floor(claim.at.getTime() / this.#abandonedMs);
     const takeover: WriteClaim = { ...claim, _id: `${claim._id}:takeover:${holder.owner}:${String(period)}` };
-    if (!(await this.#insert(takeover))) return false;
+    if (!(await insertClaim(this.#claims, takeover))) return false;
     await this.#claims.deleteOne({ _id: claim._id, owner: holder.owner }, this.#limit);
     await this.#claims.deleteOne({ _id: takeover._id, owner: takeover.owner }, this.#limit);
     return true;
-  }
-
-  /** false when a claim with that _id exists already. */
-  async #insert(claim: WriteClaim): Promise<boolean> {
-    try {
-      await this.#claims.insertOne(claim);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
   }
 }
