@@ -5,9 +5,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError, maxReportedErrors } from '../errors.ts';
+import { sendJson } from './json-response.ts';
 import { isProbePath, probeQueryDetail } from './probes.ts';
 import type { RequestState } from './request-context.ts';
-import { sendJson } from './json-response.ts';
 
 export const problemSchema = z
   .object({

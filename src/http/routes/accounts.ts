@@ -4,9 +4,9 @@ import { passwordChangeSchema, tokenRequestSchema, tokenResponseSchema } from '.
 import type { AccountService } from '../../auth/service.ts';
 import { nickSchema } from '../../players/schema.ts';
 import { callingPlayer } from '../authentication.ts';
+import { sendJson } from '../json-response.ts';
 import { hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { sendJson } from '../json-response.ts';
 
 const bodyProblems = {
   ...writeProblems,

@@ -4,9 +4,9 @@ import type { Context } from 'koa';
 import { lfgMemberParamsSchema, lfgPageSchema, lfgParamsSchema, lfgPostSchema, lfgSearchSchema } from '../../lfg/schema.ts';
 import type { LfgService } from '../../lfg/service.ts';
 import { caller, callingPlayer } from '../authentication.ts';
+import { sendJson } from '../json-response.ts';
 import { commonProblems, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
-import { sendJson } from '../json-response.ts';
 
 const player = { player: true } as const;
 /** Posts change with every join and show contacts by caller: no response is worth storing. */

@@ -1,10 +1,10 @@
 // /v1/players/{nick}/matches: other players ranked for one player, best first.
 import type { MatchService } from '../../matches/service.ts';
 import { matchPageSchema, matchQuerySchema } from '../../matches/schema.ts';
+import { sendJson } from '../json-response.ts';
 import { commonProblems, problem } from '../responses.ts';
 import { defineRoute, type RouteSpec } from '../route.ts';
 import { nickParams, visibleTo } from './players.ts';
-import { sendJson } from '../json-response.ts';
 
 export function matchRoutes(service: MatchService): RouteSpec[] {
   return [

@@ -17,9 +17,9 @@ import {
 } from '../../players/schema.ts';
 import { preconditionFailed, satisfies, type PlayerService, type Precondition, type Revisions } from '../../players/service.ts';
 import { caller, callerProfile } from '../authentication.ts';
+import { sendJson } from '../json-response.ts';
 import { commonProblems, hashingUnavailable, jsonBody, problem, writeProblems } from '../responses.ts';
 import { defineRoute, type ResponseSpec, type RouteSpec } from '../route.ts';
-import { sendJson } from '../json-response.ts';
 
 export const nickParams = z.strictObject({ nick: nickSchema });
 const mergePatch = ['application/merge-patch+json', 'application/json'];

@@ -1,8 +1,8 @@
 // Service-level routes: identity, the original service's /status contract, the API description and metrics.
 import { z } from 'zod';
 import type { Metrics } from '../../metrics.ts';
-import { defineRoute, type RouteSpec } from '../route.ts';
 import { sendJson } from '../json-response.ts';
+import { defineRoute, type RouteSpec } from '../route.ts';
 
 export interface ServiceInfo {
   readonly name: string;
