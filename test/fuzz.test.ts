@@ -11,6 +11,7 @@ import { tokenRequestSchema } from '../src/auth/schema.ts';
 import { lfgSearchSchema } from '../src/lfg/schema.ts';
 import { playerInputSchema, playerPatchSchema, playerSearchSchema } from '../src/players/schema.ts';
 import { startTestApp, waitForStatus, type TestApp } from './helpers/app.ts';
+import { validLfgPost } from './helpers/lfg.ts';
 import { send, signUp, testPassword, validPlayer, validProfile } from './helpers/players.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 300);
@@ -59,7 +60,7 @@ const playerFields = Object.keys(playerInputSchema.shape);
 const patchFields = Object.keys(playerPatchSchema.shape);
 const searchFields = Object.keys(playerSearchSchema.shape);
 /** Starts in an hour from when it is generated, as the schema wants a time ahead. */
-const validLfgPost = fc.constant(undefined).map(() => ({ game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots: 3, startsAt: new Date(Date.now() + 3_600_000).toISOString(), note: 'gg' }));
+const lfgPost = fc.constant(undefined).map(() => validLfgPost({ note: 'gg' }));
 const lfgFields = ['game', 'platform', 'region', 'languages', 'competitive', 'slots', 'startsAt', 'note'];
 
 const rawBody = fc.oneof(
@@ -100,7 +101,7 @@ const wellFormedWrite = fc.oneof(
   write('POST', '/v1/players', mutatedBody(fc.nat().map((number) => validPlayer(`fuzz_${String(number)}`)), [...playerFields, 'password']), 'application/json'),
   write('PUT', '/v1/players/fuzz_target', mutatedBody(fc.constant(validProfile('fuzz_target')), playerFields), 'application/json', 'owner'),
   write('PATCH', '/v1/players/fuzz_target', mutatedBody(fc.constant({ bio: 'fuzzing' }), patchFields), 'application/merge-patch+json', 'owner'),
-  write('POST', '/v1/lfg', mutatedBody(validLfgPost, lfgFields), 'application/json', 'owner'),
+  write('POST', '/v1/lfg', mutatedBody(lfgPost, lfgFields), 'application/json', 'owner'),
   // A wrong password: a right one is never generated, and throttling answers 429 once there were many.
   write('POST', '/v1/auth/token', mutatedBody(fc.constant({ nick: 'Fuzz_Other', password: `${testPassword}!` }), Object.keys(tokenRequestSchema.shape)), 'application/json'),
 );

@@ -5,6 +5,7 @@ import test from 'ava';
 import { MongoClient } from 'mongodb';
 import { lfgPageSchema, lfgPostSchema, type LfgPost } from '../src/lfg/schema.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { validLfgPost as post } from './helpers/lfg.ts';
 import { databaseUri } from './helpers/mongo.ts';
 import { allPages, cursorParameter } from './helpers/pages.ts';
 import { parseExposition } from './helpers/prometheus.ts';
@@ -28,10 +29,6 @@ test.after.always(async () => {
 
 const call = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(api.url, method, path, options);
 const inHours = (hours: number) => new Date(Date.now() + hours * hour).toISOString();
-
-function post(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots: 3, startsAt: inHours(1), ...overrides };
-}
 
 /** Signs a player up (with a contact) and returns their Authorization header. */
 async function player(nick: string): Promise<Record<string, string>> {

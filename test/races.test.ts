@@ -16,6 +16,7 @@ import { LfgService } from '../src/lfg/service.ts';
 import { PlayerRepository } from '../src/players/repository.ts';
 import { PlayerService } from '../src/players/service.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
+import { validLfgPost } from './helpers/lfg.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { RawConnection } from './helpers/raw-http.ts';
 import { bearer, login, send, signUp, testPassword, type JsonResponse } from './helpers/players.ts';
@@ -48,12 +49,8 @@ test.after.always(async () => {
 const instance = (index: number) => (index % 2 === 0 ? first : second).url;
 const call = (index: number, method: string, path: string, options?: Parameters<typeof send>[3]) => send(instance(index), method, path, options);
 
-function lfgPost(slots: number): Record<string, unknown> {
-  return { game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots, startsAt: new Date(Date.now() + 3_600_000).toISOString() };
-}
-
 async function publish(auth: Record<string, string>, slots: number): Promise<string> {
-  const response = await call(0, 'POST', '/v1/lfg', { body: lfgPost(slots), headers: auth });
+  const response = await call(0, 'POST', '/v1/lfg', { body: validLfgPost({ slots }), headers: auth });
   if (response.status !== 201) throw new Error(`publish: ${response.text}`);
   return lfgPostSchema.parse(response.body).id;
 }
@@ -97,7 +94,7 @@ function assertRevoked(t: ExecutionContext, response: { status: number; headers:
 test('a write whose body arrives after its profile was deleted and its nick taken by someone else: 401, and nothing lands on the new profile', async (t) => {
   const { token } = await signUp(first.url, 'Stale_Owner', { contact: 'old#1' });
   const patch = await sendHeadFirst(first, 'PATCH', '/v1/players/stale_owner', token, 'application/merge-patch+json', { contact: 'written with the old token' });
-  const publishing = await sendHeadFirst(second, 'POST', '/v1/lfg', token, 'application/json', lfgPost(3));
+  const publishing = await sendHeadFirst(second, 'POST', '/v1/lfg', token, 'application/json', validLfgPost({ slots: 3 }));
   t.is((await call(1, 'DELETE', '/v1/players/stale_owner', { headers: bearer(token) })).status, 204);
   const { auth: newOwner } = await signUp(second.url, 'STALE_OWNER', { contact: 'new#2', password: 'the new owner passphrase' });
 
@@ -203,7 +200,7 @@ test('a player deleted while publishing and joining keeps no post and no seat, a
     const { auth } = await signUp(second.url, nick, { contact: 'doomed#1' });
     const hosted = await Promise.all([publish(host, 5), publish(host, 5), publish(host, 5)]);
     const requests = [
-      ...Array.from({ length: 4 }, (_, index) => async () => ({ label: 'publish', response: await call(index, 'POST', '/v1/lfg', { body: lfgPost(3), headers: auth }) })),
+      ...Array.from({ length: 4 }, (_, index) => async () => ({ label: 'publish', response: await call(index, 'POST', '/v1/lfg', { body: validLfgPost({ slots: 3 }), headers: auth }) })),
       ...hosted.map((id, index) => async () => ({ label: 'join', response: await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) })),
       async () => {
         await sleep(round * 4);
@@ -266,7 +263,7 @@ test('past the token check, a player\'s write still lands only on the profile th
   const revoked = { instanceOf: AppError, message: tokenRevoked };
   await t.throwsAsync(players.patch('rebound', { contact: 'stale' }, undefined, stale.profile), revoked);
   await t.throwsAsync(players.delete('rebound', undefined, stale.profile), revoked);
-  await t.throwsAsync(lfg.create(stale, lfgPost(2) as LfgInput), revoked);
+  await t.throwsAsync(lfg.create(stale, validLfgPost({ slots: 2 }) as LfgInput), revoked);
   await t.throwsAsync(lfg.join(hosted, stale), revoked);
   t.like((await call(1, 'GET', '/v1/players/rebound', { headers: successor })).body, { nick: 'Rebound', contact: 'successor#2' });
   t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: 'rebound' }), 0);
