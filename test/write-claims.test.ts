@@ -106,19 +106,16 @@ test('two writers taking over the same abandoned claim: exactly one of them writ
   }
 });
 
-test('a taker that died mid-takeover blocks the abandoned claim only until the next period', async (t) => {
+test('a taker that died mid-takeover blocks the abandoned claim only until its own record is abandoned', async (t) => {
   const claims = new WriteClaims(client.db(), 1000);
   const writes = client.db().collection<{ _id: string; incarnation: ObjectId; owner: string; at: Date }>('playerWrites');
   const player = newPlayer();
   const claimId = `${player.incarnation.toHexString()}:2`;
-  // Periods are as long as the abandoned age (30 s here); start at one's beginning.
-  const period = Math.floor(Date.now() / 30_000) + 1;
-  const start = period * 30_000;
+  const start = Date.now();
   await writes.insertOne({ _id: claimId, incarnation: player.incarnation, owner: 'crashed', at: new Date(start - 10 * minute) });
-  await writes.insertOne({ _id: `${claimId}:takeover:crashed:${String(period)}`, incarnation: player.incarnation, owner: 'died taking over', at: new Date(start) });
+  await writes.insertOne({ _id: `${claimId}:release:crashed`, incarnation: player.incarnation, owner: 'died taking over', at: new Date(start) });
 
   t.is(await claims.whileClaimed(player, new Date(start + 29_000), () => Promise.resolve('blocked')), undefined);
-  t.is(await claims.whileClaimed(player, new Date(start + 30_000), () => Promise.resolve('written')), 'written');
-  await claims.forget(player.incarnation);
+  t.is(await claims.whileClaimed(player, new Date(start + 31_000), () => Promise.resolve('written')), 'written');
   t.deepEqual(await storedClaims(player.incarnation), []);
 });

@@ -1,16 +1,84 @@
 // Claims: documents whose unique _id lets exactly one writer have them. Inserting one is the only write
 // that both MongoDB and FerretDB refuse atomically when another got there first (FerretDB matches the
-// filter of any other write on a snapshot, then writes by _id).
-import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+// filter of any other write on a snapshot, then writes by _id). Removing one safely takes a claim too:
+// two removers that both delete would, on FerretDB, let the slower one delete by _id whatever claim took
+// the place of the one it matched. So a remover first claims the removal itself (a release record), and
+// a claim, release records included, that is older than `abandonedMs` belongs to a process that died
+// holding it: the next writer removes it, through a release record of its own, and carries on.
+import { randomUUID } from 'node:crypto';
+import type { Collection, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import { isDuplicateKey } from './errors.ts';
 
-/** Inserts `claim`; false when a document with its _id exists already. */
-export async function insertClaim<T extends Document>(collection: Collection<T>, claim: OptionalUnlessRequiredId<T>): Promise<boolean> {
-  try {
-    await collection.insertOne(claim);
-    return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
+export interface Claim {
+  _id: string;
+  /**
+   * Random per claim, so a remover deletes only this claim, never one that took its _id since. Absent
+   * only on looking-for-group claims made before it existed: those are removed by their time.
+   */
+  owner?: string;
+  at: Date;
+}
+
+/** The shortest time after which a claim counts as abandoned, whatever the operation timeout. */
+const minAbandonedMs = 30_000;
+
+export class Claims<T extends Claim> {
+  readonly #collection: Collection<T>;
+  readonly #limit: { readonly maxTimeMS: number };
+  readonly #abandonedMs: number;
+  readonly #releaseFields: Partial<T>;
+
+  /**
+   * A writer holds a claim for a few operations, each bounded by `operationTimeoutMs`: one older than
+   * twice that (and 30 s) belongs to a process that died. `releaseFields` mark release records, which
+   * otherwise copy the claim they release (so whatever removes that claim's owner removes them too).
+   */
+  constructor(collection: Collection<T>, operationTimeoutMs: number, releaseFields: Partial<T> = {}) {
+    this.#collection = collection;
+    this.#limit = { maxTimeMS: operationTimeoutMs };
+    this.#abandonedMs = Math.max(minAbandonedMs, 2 * operationTimeoutMs);
+    this.#releaseFields = releaseFields;
+  }
+
+  /** Inserts `claim`; false when a document with its _id exists already. */
+  async insert(claim: T): Promise<boolean> {
+    try {
+      await this.#collection.insertOne(claim as OptionalUnlessRequiredId<T>);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Inserts `claim`, first removing a holder abandoned by `claim.at` if `mayRemove` agrees (a join's
+   * membership is not abandoned while its seat is held). False while another writer holds it.
+   */
+  async take(claim: T, mayRemove: (holder: T) => Promise<boolean> = () => Promise.resolve(true)): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.insert(claim)) return true;
+      const holder = (await this.#collection.findOne({ _id: claim._id } as Filter<T>, this.#limit)) as T | null;
+      if (holder === null) continue;
+      if (holder.at.getTime() >= claim.at.getTime() - this.#abandonedMs || !(await mayRemove(holder))) return false;
+      if (!(await this.release(holder, claim.at))) return false;
+    }
+    return false;
+  }
+
+  /** Deletes this very claim if this caller is its one remover; false when another is, or it is gone. */
+  async release(claim: T, now: Date): Promise<boolean> {
+    if (claim.owner === undefined) {
+      const { deletedCount } = await this.#collection.deleteOne({ _id: claim._id, at: claim.at } as Filter<T>, this.#limit);
+      return deletedCount > 0;
+    }
+    const record: T = { ...claim, ...this.#releaseFields, _id: `${claim._id}:release:${claim.owner}`, owner: randomUUID(), at: now };
+    if (!(await this.take(record))) return false;
+    try {
+      const { deletedCount } = await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+      return deletedCount > 0;
+    } finally {
+      await this.#collection.deleteOne({ _id: record._id, owner: record.owner } as Filter<T>, this.#limit).catch(() => undefined);
+    }
   }
 }

@@ -5,7 +5,7 @@
 // not anything has removed it yet.
 import { randomUUID } from 'node:crypto';
 import { MongoServerError, ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import { insertClaim } from '../db/claims.ts';
+import { Claims } from '../db/claims.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { playerCollection, type PlayerDocument, type RepositoryOptions } from '../players/repository.ts';
@@ -44,7 +44,7 @@ export interface PostDocument {
  */
 export interface ClaimDocument {
   _id: string;
-  /** `release`: held while one remover deletes the claim named in its _id (see #release). */
+  /** `release`: held while one remover deletes the claim named in its _id (see db/claims.ts). */
   kind: 'seat' | 'membership' | 'release';
   postId: string;
   memberKey: string;
@@ -87,9 +87,6 @@ export interface Joiner {
   readonly profile: string;
 }
 
-/** A membership older than this without its seat belongs to a join that died midway; it no longer blocks. */
-const abandonedMembershipMs = 30_000;
-
 /** MongoDB's NotImplemented: FerretDB 1.24 answers it to an index with expireAfterSeconds. */
 const notImplemented = 238;
 
@@ -107,6 +104,7 @@ const expiryIndex: NamedIndex = { key: { expiresAt: 1 }, name: 'expiry', expireA
 export class LfgRepository {
   readonly #posts: Collection<PostDocument>;
   readonly #claims: Collection<ClaimDocument>;
+  readonly #claimed: Claims<ClaimDocument>;
   readonly #players: Collection<PlayerDocument>;
   /** maxTimeMS of every query (see RepositoryOptions); writes here touch documents by _id or an index. */
   readonly #limit: { readonly maxTimeMS: number };
@@ -117,6 +115,7 @@ export class LfgRepository {
     this.#limit = { maxTimeMS: options.operationTimeoutMs };
     this.#posts = db.collection<PostDocument>('lfgPosts');
     this.#claims = db.collection<ClaimDocument>('lfgClaims');
+    this.#claimed = new Claims(this.#claims, options.operationTimeoutMs, { kind: 'release' });
     this.#players = playerCollection(db);
   }
 
@@ -177,18 +176,18 @@ export class LfgRepository {
     try {
       seat = await this.#takeFreeSeat(post, claim);
       if (seat !== undefined && (await this.find(post._id)) !== undefined) return seat;
-      await this.#undoJoin(membership, seat);
+      await this.#undoJoin(membership, seat, now);
       return seat === undefined ? 'full' : 'closed';
     } catch (error) {
       // Whatever this join took goes, or a retry would take a second seat.
-      await this.#undoJoin(membership, seat).catch(() => undefined);
+      await this.#undoJoin(membership, seat, now).catch(() => undefined);
       throw error;
     }
   }
 
   /** Removes a seat this request took, and the membership taken with it. */
-  async giveUp(seat: ClaimDocument): Promise<void> {
-    await this.#undoJoin({ ...seat, _id: membershipId(seat.postId, seat.memberKey) }, seat);
+  async giveUp(seat: ClaimDocument, now: Date): Promise<void> {
+    await this.#undoJoin({ ...seat, _id: membershipId(seat.postId, seat.memberKey) }, seat, now);
   }
 
   /**
@@ -196,10 +195,10 @@ export class LfgRepository {
    * between its membership and its seat keeps both, or the member could join again and hold two seats.
    * Not findOneAndDelete: FerretDB's returns the seat even when a concurrent leave deleted it first.
    */
-  async leave(postId: string, memberKey: string): Promise<boolean> {
+  async leave(postId: string, memberKey: string, now: Date): Promise<boolean> {
     const seat = await this.#claims.findOne({ postId, kind: 'seat', memberKey }, this.#limit);
-    if (seat === null || !(await this.#release(seat))) return false;
-    await this.#release({ ...seat, _id: membershipId(postId, memberKey) });
+    if (seat === null || !(await this.#claimed.release(seat, now))) return false;
+    await this.#claimed.release({ ...seat, _id: membershipId(postId, memberKey) }, now);
     return true;
   }
 
@@ -214,61 +213,37 @@ export class LfgRepository {
    * For a deleted profile: closes the posts it owns and frees the seats it holds (and those recorded
    * without a profile under its nick), never those of a later profile with the same nick.
    */
-  async forgetPlayer(nickKey: string, profile: string): Promise<void> {
+  async forgetPlayer(nickKey: string, profile: string, now: Date): Promise<void> {
     const postsOfProfile: Filter<PostDocument> = { ownerKey: nickKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] };
     const owned = await this.#posts.find(postsOfProfile, { projection: { _id: 1 }, ...this.#limit }).toArray();
     await this.#posts.deleteMany(postsOfProfile);
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
     const held = await this.#claims.find({ memberKey: nickKey, kind: { $in: ['seat', 'membership'] }, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] }, this.#limit).toArray();
     // One by one, seats first, as a leave does: a bulk delete could remove a seat another member took since.
-    for (const kind of ['seat', 'membership']) for (const claim of held.filter((each) => each.kind === kind)) await this.#release(claim);
+    for (const kind of ['seat', 'membership']) for (const claim of held.filter((each) => each.kind === kind)) await this.#claimed.release(claim, now);
   }
 
+  /** A membership older than the abandoned age whose seat is not held belongs to a join that died midway. */
   async #claimMembership(membership: ClaimDocument): Promise<boolean> {
-    if (await insertClaim(this.#claims, membership)) return true;
-    const seat = await this.#claims.countDocuments({ postId: membership.postId, kind: 'seat', memberKey: membership.memberKey }, { limit: 1, ...this.#limit });
-    if (seat > 0) return false;
-    const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
-    if (holder === null || holder.at.getTime() >= membership.at.getTime() - abandonedMembershipMs) return false;
-    return (await this.#release(holder)) && (await insertClaim(this.#claims, membership));
+    const { postId, memberKey } = membership;
+    return this.#claimed.take(membership, async () => (await this.#claims.countDocuments({ postId, kind: 'seat', memberKey }, { limit: 1, ...this.#limit })) === 0);
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {
     const taken = new Set((await this.seats([post._id])).map((seat) => seat.slot));
     for (let slot = 0; slot < post.slots; slot++) {
       const seat: ClaimDocument = { ...claim, _id: `${post._id}:seat:${String(slot)}`, kind: 'seat', slot };
-      if (!taken.has(slot) && (await insertClaim(this.#claims, seat))) return seat;
+      if (!taken.has(slot) && (await this.#claimed.insert(seat))) return seat;
     }
     return undefined;
   }
 
   /** The seat first: a membership left without its seat still turns a second join away. */
-  async #undoJoin(membership: ClaimDocument, seat: ClaimDocument | undefined): Promise<void> {
-    if (seat !== undefined) await this.#release(seat);
-    await this.#release(membership);
+  async #undoJoin(membership: ClaimDocument, seat: ClaimDocument | undefined, now: Date): Promise<void> {
+    if (seat !== undefined) await this.#claimed.release(seat, now);
+    await this.#claimed.release(membership, now);
   }
 
-  /** Deletes this very claim (by its owner), not one that took its place since; false when it was gone. */
-  async #release(claim: ClaimDocument): Promise<boolean> {
-    if (claim.owner === undefined) {
-      const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, at: claim.at }, this.#limit);
-      return deletedCount > 0;
-    }
-    // FerretDB checks a delete's filter on a snapshot and then deletes by _id: two removers of this claim
-    // would both match it, and the slower one delete whatever claim took its _id meanwhile (another
-    // member's seat). Only the remover that records the release under a unique _id deletes. One that dies
-    // in between leaves the claim in place until its post is closed or expires.
-    const release: ClaimDocument = { ...claim, _id: `${claim._id}:release:${claim.owner}`, kind: 'release' };
-    if (!(await insertClaim(this.#claims, release))) return false;
-    try {
-      const { deletedCount } = await this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit);
-      return deletedCount > 0;
-    } finally {
-      await this.#claims.deleteOne({ _id: release._id, owner: claim.owner }, this.#limit).catch(() => undefined);
-    }
-  }
-
-  /** false where the server has no TTL indexes. */
   /** The index names created, or undefined where the server has no TTL indexes. */
   async #createExpiryIndex<T extends Document>(collection: Collection<T>): Promise<string[] | undefined> {
     try {

@@ -119,7 +119,7 @@ export class LfgService {
     if (callerKey !== memberKey && !ownedBy(post, by)) {
       throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
     }
-    if (!(await this.#repository.leave(post._id, memberKey))) throw notFound(`"${memberNick}" is not a member of this post.`);
+    if (!(await this.#repository.leave(post._id, memberKey, this.#now()))) throw notFound(`"${memberNick}" is not a member of this post.`);
   }
 
   /** The owner or the operator closes the post: it is removed with its seats. */
@@ -131,7 +131,7 @@ export class LfgService {
 
   /** Called after a player's profile is deleted. */
   async forgetPlayer(deleted: StoredPlayer): Promise<void> {
-    await this.#repository.forgetPlayer(deleted.version._id, deleted.version.incarnation.toHexString());
+    await this.#repository.forgetPlayer(deleted.version._id, deleted.version.incarnation.toHexString(), this.#now());
   }
 
   /** A seat taken for a profile deleted meanwhile is given up again, as create() closes such a post. Failures come back as outcomes, to be counted. */
@@ -148,7 +148,7 @@ export class LfgService {
     if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
     if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
     if (joined === 'closed') return { metric: 'not_found', error: missing(id) };
-    if (!(await keptIf(() => this.#lives(member), () => this.#repository.giveUp(joined)))) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
+    if (!(await keptIf(() => this.#lives(member), () => this.#repository.giveUp(joined, now)))) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
     return { metric: 'joined', post };
   }
 
