@@ -5,6 +5,7 @@ import test from 'ava';
 import { MongoClient, ObjectId, type Collection } from 'mongodb';
 import { Claims, type Claim } from '../src/db/claims.ts';
 import { LfgRepository, type ClaimDocument } from '../src/lfg/repository.ts';
+import { storedLfgPost } from './helpers/lfg.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 
 interface TestClaim extends Claim {
@@ -73,9 +74,8 @@ test('a claim recorded without an owner is released by its time, never a later c
 
 test('a member whose leave died midway can leave again once that leave is abandoned', async (t) => {
   const repository = new LfgRepository(client.db(), { operationTimeoutMs: 1000 });
+  const post = await storedLfgPost(repository, 1);
   const now = new Date();
-  const startsAt = new Date(now.getTime() + 3_600_000);
-  const post = await repository.insert({ ownerKey: 'host', owner: 'host', ownerProfile: group(), game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots: 1, startsAt, expiresAt: new Date(startsAt.getTime() + 3_600_000), createdAt: now });
   const seat = await repository.join(post, { key: 'stuck', nick: 'Stuck', profile: group() }, now);
   if (typeof seat === 'string') throw new Error(`the join failed: ${seat}`);
   const lfgClaims = client.db().collection<ClaimDocument>('lfgClaims');
@@ -90,9 +90,8 @@ test('a member whose leave died midway can leave again once that leave is abando
 
 test('a member seated for longer than the abandoned age is still a member, not a join that died', async (t) => {
   const repository = new LfgRepository(client.db(), { operationTimeoutMs: 1000 });
+  const post = await storedLfgPost(repository, 3);
   const now = new Date();
-  const startsAt = new Date(now.getTime() + 3_600_000);
-  const post = await repository.insert({ ownerKey: 'host', owner: 'host', ownerProfile: group(), game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots: 3, startsAt, expiresAt: new Date(startsAt.getTime() + 3_600_000), createdAt: now });
   const member = { key: 'settled', nick: 'settled', profile: group() };
   t.is(typeof (await repository.join(post, member, now)), 'object');
   t.is(await repository.join(post, member, new Date(now.getTime() + 600 * second)), 'member');

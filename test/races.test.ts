@@ -16,7 +16,7 @@ import { LfgService } from '../src/lfg/service.ts';
 import { PlayerRepository } from '../src/players/repository.ts';
 import { PlayerService } from '../src/players/service.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { validLfgPost } from './helpers/lfg.ts';
+import { storedLfgPost, validLfgPost } from './helpers/lfg.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { RawConnection } from './helpers/raw-http.ts';
 import { bearer, login, send, signUp, testPassword, type JsonResponse } from './helpers/players.ts';
@@ -270,19 +270,12 @@ test('past the token check, a player\'s write still lands only on the profile th
   t.is(await db.collection('lfgClaims').countDocuments({ memberKey: 'rebound' }), 0);
 });
 
-/** A post straight in the repository, for races run below the HTTP layer. */
-async function storedPost(repository: LfgRepository, slots: number) {
-  const now = new Date();
-  const startsAt = new Date(now.getTime() + 3_600_000);
-  return repository.insert({ ownerKey: 'race_host', owner: 'race_host', ownerProfile: new ObjectId().toHexString(), game: 'Rocket League', platform: 'pc', region: 'eu', languages: ['en'], competitive: true, slots, startsAt, expiresAt: new Date(startsAt.getTime() + 3_600_000), createdAt: now });
-}
-
 const joiner = (key: string) => ({ key, nick: key, profile: new ObjectId().toHexString() });
 
 test('concurrent joins of a member whose membership was abandoned take one seat', async (t) => {
   const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
   for (let round = 0; round < rounds; round++) {
-    const post = await storedPost(repository, 5);
+    const post = await storedLfgPost(repository, 5);
     // Left by a join whose process died half a minute ago.
     await db.collection<ClaimDocument>('lfgClaims').insertOne({ _id: `${post._id}:member:revenant`, kind: 'membership', postId: post._id, memberKey: 'revenant', member: 'revenant', owner: 'dead', at: new Date(Date.now() - 31_000), expiresAt: post.expiresAt });
     const member = joiner('revenant');
@@ -295,7 +288,7 @@ test('concurrent joins of a member whose membership was abandoned take one seat'
 test('three removers of one seat racing others\' joins: one frees it, and no joiner loses the seat it was given', async (t) => {
   const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
   for (let round = 0; round < 3 * rounds; round++) {
-    const post = await storedPost(repository, 1);
+    const post = await storedLfgPost(repository, 1);
     if (typeof (await repository.join(post, joiner('removed'), new Date())) === 'string') throw new Error('the first join failed');
     const removals = Array.from({ length: 3 }, () => repository.leave(post._id, 'removed', new Date()));
     const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
@@ -312,7 +305,7 @@ test('three removers of one seat racing others\' joins: one frees it, and no joi
 test('a deleted player\'s seat freed while others join: no joiner loses the seat it was given', async (t) => {
   const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
   for (let round = 0; round < rounds; round++) {
-    const post = await storedPost(repository, 1);
+    const post = await storedLfgPost(repository, 1);
     const leaving = joiner('forgotten');
     if (typeof (await repository.join(post, leaving, new Date())) === 'string') throw new Error('the first join failed');
     const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
