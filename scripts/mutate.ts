@@ -262,7 +262,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'two concurrent leaves of one seat both answer 204, and a member then holds two seats',
     file: 'src/lfg/repository.ts',
-    search: 'const seat = await this.#claims.findOne({ postId, kind: \'seat\', memberKey }, this.#limit);\n    if (seat === null || !(await this.#release(seat))) return false;',
+    search: 'const seat = await this.#claims.findOne({ postId, kind: \'seat\', memberKey }, this.#limit);\n    if (seat === null || !(await this.#claimed.release(seat, now))) return false;',
     replace: 'const seat = await this.#claims.findOneAndDelete({ postId, kind: \'seat\', memberKey }, this.#limit);\n    if (seat === null) return false;',
     tests: ['test/races.test.ts'],
     match: ['one member joining and leaving*'],
