@@ -253,6 +253,13 @@ const mutations: readonly Mutation[] = [
     tests: ['test/claims.test.ts', 'test/write-claims.test.ts'],
   },
   {
+    bug: 'a game title a player takes up while it is being dropped loses its display spelling',
+    file: 'src/players/game-titles.ts',
+    search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',
+    replace: '',
+    tests: ['test/game-titles.test.ts'],
+  },
+  {
     bug: 'a member seated for a while can join the same post again',
     file: 'src/lfg/repository.ts',
     search: "return this.#claimed.take(membership, async () => (await this.#claims.countDocuments({ postId, kind: 'seat', memberKey }, { limit: 1, ...this.#limit })) === 0);",

@@ -39,21 +39,8 @@ export class GameTitles {
    * happened, and a title missing here only shows in its normalised spelling until the next write.
    */
   async remember(keys: readonly string[], games: readonly Game[]): Promise<void> {
-    const lastUse = new ObjectId();
     const titleOf = new Map(games.map((game) => [normaliseKey(game.title), game.title.trim()] as const));
-    // A few titles per command: FerretDB 1.24 deadlocks on one update command of many upserts that find
-    // their documents (seen with 50 on its PostgreSQL backend, 101 on SQLite), and then answers nothing.
-    for (let start = 0; start < keys.length; start += titlesPerCommand) {
-      await this.#titles
-        .bulkWrite(
-          keys.slice(start, start + titlesPerCommand).map((key) => ({
-            updateOne: { filter: { _id: key }, update: { $setOnInsert: { title: titleOf.get(key) ?? key }, $set: { lastUse } }, upsert: true },
-          })),
-          { ordered: false },
-        )
-        // Two concurrent upserts of a new title: one inserts, the other may get E11000. Either way it exists.
-        .catch(() => undefined);
-    }
+    await this.#record(keys.map((key) => [key, titleOf.get(key) ?? key]));
   }
 
   /**
@@ -65,9 +52,31 @@ export class GameTitles {
     await Promise.all(
       keys.map(async (key) => {
         const title = await this.#titles.findOne({ _id: key }, this.#limit);
-        if (title === null) return;
-        if (!(await this.#isPlayed(key))) await this.#titles.findOneAndDelete({ _id: key, lastUse: title.lastUse }, this.#limit);
+        if (title === null || (await this.#isPlayed(key))) return;
+        const { deletedCount } = await this.#titles.deleteOne({ _id: key, lastUse: title.lastUse }, this.#limit);
+        // FerretDB matches a delete's filter on a snapshot and then deletes by _id, so a title a player took
+        // up meanwhile can go despite its new lastUse. Their write lands before its remember(), so it is
+        // found by now, and the title comes back with the spelling read above.
+        if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);
       }),
     ).catch(() => undefined);
+  }
+
+  /** Upserts these [key, spelling] pairs: a title stored already keeps its spelling, with a new lastUse. */
+  async #record(titles: readonly (readonly [key: string, title: string])[]): Promise<void> {
+    const lastUse = new ObjectId();
+    // A few titles per command: FerretDB 1.24 deadlocks on one update command of many upserts that find
+    // their documents (seen with 50 on its PostgreSQL backend, 101 on SQLite), and then answers nothing.
+    for (let start = 0; start < titles.length; start += titlesPerCommand) {
+      await this.#titles
+        .bulkWrite(
+          titles.slice(start, start + titlesPerCommand).map(([key, title]) => ({
+            updateOne: { filter: { _id: key }, update: { $setOnInsert: { title }, $set: { lastUse } }, upsert: true },
+          })),
+          { ordered: false },
+        )
+        // Two concurrent upserts of a new title: one inserts, the other may get E11000. Either way it exists.
+        .catch(() => undefined);
+    }
   }
 }
