@@ -13,7 +13,7 @@ export interface Claim {
   _id: string;
   /**
    * Random per claim, so a remover deletes only this claim, never one that took its _id since. Absent
-   * only on looking-for-group claims made before it existed: those are removed by their time.
+   * only on looking-for-group claims made before it existed: those are told apart by their time.
    */
   owner?: string;
   at: Date;
@@ -68,14 +68,13 @@ export class Claims<T extends Claim> {
 
   /** Deletes this very claim if this caller is its one remover; false when another is, or it is gone. */
   async release(claim: T, now: Date): Promise<boolean> {
-    if (claim.owner === undefined) {
-      const { deletedCount } = await this.#collection.deleteOne({ _id: claim._id, at: claim.at } as Filter<T>, this.#limit);
-      return deletedCount > 0;
-    }
-    const record: T = { ...claim, ...this.#releaseFields, _id: `${claim._id}:release:${claim.owner}`, owner: randomUUID(), at: now };
+    // A claim made before owners existed is told apart from later ones with its _id by its time.
+    const { _id, owner, at } = claim;
+    const itself = (owner === undefined ? { _id, at } : { _id, owner }) as Filter<T>;
+    const record: T = { ...claim, ...this.#releaseFields, _id: `${_id}:release:${owner ?? at.toISOString()}`, owner: randomUUID(), at: now };
     if (!(await this.take(record))) return false;
     try {
-      const { deletedCount } = await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+      const { deletedCount } = await this.#collection.deleteOne(itself, this.#limit);
       return deletedCount > 0;
     } finally {
       await this.#collection.deleteOne({ _id: record._id, owner: record.owner } as Filter<T>, this.#limit).catch(() => undefined);
