@@ -253,6 +253,14 @@ const mutations: readonly Mutation[] = [
     tests: ['test/claims.test.ts', 'test/write-claims.test.ts'],
   },
   {
+    bug: 'two removers of a claim made before owners existed both delete it, the slower one the claim that took its place',
+    file: 'src/db/claims.ts',
+    search: '    const record: T = { ...claim',
+    replace: '    if (owner === undefined) return (await this.#collection.deleteOne(itself, this.#limit)).deletedCount > 0;\n    const record: T = { ...claim',
+    tests: ['test/claims.test.ts'],
+    match: ['a claim recorded without an owner*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

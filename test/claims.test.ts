@@ -59,18 +59,29 @@ test('concurrent takers of a claim whose holder and whose remover both died: exa
   }
 });
 
-test('a claim recorded without an owner is released by its time, by one remover, never a later claim with its _id', async (t) => {
+test('a claim recorded without an owner is released by its time, by one remover, never the claim that took its _id', async (t) => {
   const claims = new Claims(collection, 1000);
-  const of = group();
-  const old: TestClaim = { _id: `${of}:unowned`, group: of, at: new Date(Date.now() - 60 * second) };
-  await collection.insertOne({ ...old, at: new Date() });
-  t.false(await claims.release(old, new Date()));
-  t.is((await stored(of)).length, 1);
-  await collection.deleteMany({ group: of });
-  await collection.insertOne(old);
-  const removers = await Promise.all([0, 1, 2].map(() => claims.release(old, new Date())));
-  t.is(removers.filter(Boolean).length, 1, 'one remover, as for claims with an owner');
-  t.deepEqual(await stored(of), []);
+  const later = group();
+  const unowned: TestClaim = { _id: `${later}:unowned`, group: later, at: new Date(Date.now() - 60 * second) };
+  await collection.insertOne({ ...unowned, at: new Date() });
+  t.false(await claims.release(unowned, new Date()), 'a later claim with the same _id is not this one');
+  t.is((await stored(later)).length, 1);
+
+  // Three removers, and a newcomer inserting a claim of its own as soon as the _id is free.
+  for (let round = 0; round < 16; round++) {
+    const of = group();
+    const old: TestClaim = { _id: `${of}:unowned`, group: of, at: new Date(Date.now() - 60 * second) };
+    await collection.insertOne(old);
+    const newcomer: TestClaim = { _id: old._id, group: of, owner: 'newcomer', at: new Date() };
+    const taking = (async () => {
+      for (let attempt = 0; attempt < 200; attempt++) if (await claims.insert(newcomer)) return true;
+      return false;
+    })();
+    const [took, ...removed] = await Promise.all([taking, ...[0, 1, 2].map(() => claims.release(old, new Date()))]);
+    const what = `round ${String(round)}: ${JSON.stringify({ took, removed })}`;
+    t.is(removed.filter(Boolean).length, 1, what);
+    t.deepEqual((await stored(of)).map((claim) => claim.owner), took ? ['newcomer'] : [], what);
+  }
 });
 
 test('a member whose leave died midway can leave again once that leave is abandoned', async (t) => {
