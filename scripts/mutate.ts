@@ -261,6 +261,14 @@ const mutations: readonly Mutation[] = [
     match: ['a claim recorded without an owner*'],
   },
   {
+    bug: 'a join slow enough for its retry to take its membership over keeps its seat, and the member may hold two',
+    file: 'src/lfg/service.ts',
+    search: 'if (!this.#repository.joinedInTime(joined, this.#now())) {',
+    replace: 'if (joined.slot === -1) {',
+    tests: ['test/races.test.ts'],
+    match: ['a join that took longer*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

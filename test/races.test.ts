@@ -270,6 +270,25 @@ test('past the token check, a player\'s write still lands only on the profile th
   t.is(await db.collection('lfgClaims').countDocuments({ memberKey: 'rebound' }), 0);
 });
 
+test('a join that took longer than half the abandoned age gives its seat up (503): a retry may have taken its membership for dead', async (t) => {
+  const limits = { operationTimeoutMs: 10_000 };
+  const { auth: host } = await signUp(first.url, 'slow_join_host');
+  const hosted = await publish(host, 2);
+  const { auth: joinerAuth } = await signUp(first.url, 'slow_joiner');
+  const member: PlayerCaller = { kind: 'player', nick: 'slow_joiner', profile: (await incarnationOf('slow_joiner')).toHexString() };
+  // The join starts; by the time it holds a seat, 16 s have passed (the abandoned age is 30 s here).
+  const started = Date.now();
+  const times = [started, started + 16_000];
+  const outcomes: string[] = [];
+  const lfg = new LfgService(new LfgRepository(db, limits), new PlayerRepository(db, limits), { now: () => new Date(times.shift() ?? started + 16_000), onJoin: (outcome) => outcomes.push(outcome) });
+
+  const slow = await t.throwsAsync(lfg.join(hosted, member), { instanceOf: AppError });
+  t.like(slow, { status: 503, headers: { 'Retry-After': '1' } });
+  t.deepEqual(outcomes, ['too_slow']);
+  t.deepEqual(await db.collection<ClaimDocument>('lfgClaims').find({ postId: hosted, kind: { $in: ['seat', 'membership'] } }).toArray(), [], 'its seat and membership are given up');
+  t.is((await call(1, 'POST', `/v1/lfg/${hosted}/members`, { headers: joinerAuth })).status, 200, 'a join in time goes through');
+});
+
 const joiner = (key: string) => ({ key, nick: key, profile: new ObjectId().toHexString() });
 
 test('concurrent joins of a member whose membership was abandoned take one seat', async (t) => {

@@ -66,6 +66,14 @@ export class Claims<T extends Claim> {
     return false;
   }
 
+  /**
+   * Whether the holder of `claim` may still act on it at `now`. Past half the abandoned age another
+   * writer may soon take it over, and a process's clock may differ from another's by the other half.
+   */
+  heldInTime(claim: T, now: Date): boolean {
+    return now.getTime() - claim.at.getTime() < this.#abandonedMs / 2;
+  }
+
   /** Deletes this very claim if this caller is its one remover; false when another is, or it is gone. */
   async release(claim: T, now: Date): Promise<boolean> {
     // A claim made before owners existed is told apart from later ones with its _id by its time.

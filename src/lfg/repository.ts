@@ -185,6 +185,14 @@ export class LfgRepository {
     }
   }
 
+  /**
+   * Whether a join that took `seat` finished in time to keep it. A join whose membership aged past half
+   * the abandoned age may have been taken for dead by a retry, which then takes a seat of its own.
+   */
+  joinedInTime(seat: ClaimDocument, now: Date): boolean {
+    return this.#claimed.heldInTime(seat, now);
+  }
+
   /** Removes a seat this request took, and the membership taken with it. */
   async giveUp(seat: ClaimDocument, now: Date): Promise<void> {
     await this.#undoJoin({ ...seat, _id: membershipId(seat.postId, seat.memberKey) }, seat, now);

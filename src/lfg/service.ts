@@ -9,7 +9,7 @@ import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
 import { lfgInputSchema, type LfgInput, type LfgPost, type LfgSearch, type PostTimes, type TimeError } from './schema.ts';
 
-export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found';
+export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found' | 'too_slow';
 
 export interface LfgLimits {
   /** How far ahead a post may start. */
@@ -148,6 +148,10 @@ export class LfgService {
     if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
     if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
     if (joined === 'closed') return { metric: 'not_found', error: missing(id) };
+    if (!this.#repository.joinedInTime(joined, this.#now())) {
+      await this.#repository.giveUp(joined, now);
+      return { metric: 'too_slow', error: new AppError(503, { detail: 'The join took too long and was undone; retry shortly.', headers: { 'Retry-After': '1' } }) };
+    }
     if (!(await keptIf(() => this.#lives(member), () => this.#repository.giveUp(joined, now)))) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
     return { metric: 'joined', post };
   }

@@ -84,6 +84,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
         ...commonProblems,
         404: noPost,
         409: problem('Already a member, the caller\'s own post, no free slot, or expired'),
+        503: { ...problem('MongoDB is unreachable, or the join took so long that it was undone; retry after Retry-After seconds'), headers: ['Retry-After'] },
       },
       handle: async (ctx, { params: { id } }) => {
         send(ctx, await service.join(id, callingPlayer(ctx)));
