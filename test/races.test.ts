@@ -124,13 +124,16 @@ test('one member joining and leaving a post from many requests at once never hol
     const id = await publish(owner, 5);
     // Seated first, so that leaves free the seat while joins try to take it again.
     t.is((await call(round, 'POST', `/v1/lfg/${id}/members`, { headers: member })).status, 200);
+    const { promise: freed, resolve: seatFreed } = Promise.withResolvers<undefined>();
     const responses = await Promise.all(
       Array.from({ length: 12 }, async (_, index) => {
         const label = index % 2 === 1 ? 'leave' : 'join';
-        // Leaves at once, racing each other; joins spread wider each round, so that some arrive after a leave
-        // has freed the seat.
-        if (label === 'join') await sleep(index * round * 2);
+        // Leaves at once, racing each other; joins spread wider each round, and one waits for the first leave
+        // that freed the seat, so that on any machine's timing some arrive while slower leaves still run.
+        if (index === 0) await Promise.race([freed, sleep(2000)]);
+        else if (label === 'join') await sleep(index * round * 2);
         const response = await (label === 'leave' ? call(index, 'DELETE', `/v1/lfg/${id}/members/seat_hopper`, { headers: member }) : call(index, 'POST', `/v1/lfg/${id}/members`, { headers: member }));
+        if (label === 'leave' && response.status === 204) seatFreed(undefined);
         return { label, response };
       }),
     );
