@@ -269,6 +269,22 @@ const mutations: readonly Mutation[] = [
     match: ['a join that took longer*'],
   },
   {
+    bug: 'a join whose seat insert landed but whose answer was lost leaves that seat, and its retry takes a second',
+    file: 'src/lfg/repository.ts',
+    search: "const taken = async () => seat ?? (await this.#claims.findOne({ postId: post._id, kind: 'seat', owner: claim.owner }, this.#limit)) ?? undefined;",
+    replace: 'const taken = async () => seat;',
+    tests: ['test/claims.test.ts'],
+    match: ['a join whose seat was stored*'],
+  },
+  {
+    bug: 'a join whose membership insert landed but whose answer was lost leaves the member "a member already" with no seat',
+    file: 'src/lfg/repository.ts',
+    search: "    let seat: ClaimDocument | undefined;\n    try {\n      if (!(await this.#claimMembership(membership))) return 'member';",
+    replace: "    if (!(await this.#claimMembership(membership))) return 'member';\n    let seat: ClaimDocument | undefined;\n    try {",
+    tests: ['test/claims.test.ts'],
+    match: ['a join whose membership was stored*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

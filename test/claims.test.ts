@@ -2,11 +2,12 @@
 // holding a claim or its removal blocks others only until that is abandoned. The looking-for-group and
 // player-write tests check the same through their own use (races.test.ts, write-claims.test.ts).
 import test from 'ava';
-import { MongoClient, ObjectId, type Collection } from 'mongodb';
+import { MongoClient, MongoNetworkError, ObjectId, type Collection } from 'mongodb';
 import { Claims, type Claim } from '../src/db/claims.ts';
 import { LfgRepository, type ClaimDocument } from '../src/lfg/repository.ts';
 import { storedLfgPost } from './helpers/lfg.ts';
-import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
 
 interface TestClaim extends Claim {
   group: string;
@@ -109,3 +110,30 @@ test('a member seated for longer than the abandoned age is still a member, not a
   t.is(await repository.join(post, member, new Date(now.getTime() + 600 * second)), 'member');
   t.is((await repository.seats([post._id])).length, 1);
 });
+
+/** Joins while the proxy loses the answer to the insert of the join's `claim` (its seat or membership). */
+const lostAnswerJoin = test.macro(async (t, claim: 'seat' | 'member') => {
+  const target = firstHost(await serverUri());
+  const proxy = new TcpProxy(target.host, target.port);
+  await proxy.open();
+  const viaProxy = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/${client.db().databaseName}`);
+  t.teardown(async () => {
+    await viaProxy.close();
+    await proxy.close();
+  });
+  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 1000 });
+  const post = await storedLfgPost(repository, 2);
+  const member = { key: 'unlucky', nick: 'unlucky', profile: group() };
+  const claimId = Buffer.from(`${post._id}:${claim}:`);
+  const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(claimId));
+
+  await t.throwsAsync(repository.join(post, member, new Date()), { instanceOf: MongoNetworkError });
+  await lost;
+  const lfgClaims = client.db().collection<ClaimDocument>('lfgClaims');
+  t.deepEqual(await lfgClaims.find({ postId: post._id }).toArray(), [], 'what the join stored is gone');
+  t.is(typeof (await repository.join(post, member, new Date())), 'object', 'a retry joins');
+  t.is(await lfgClaims.countDocuments({ postId: post._id, kind: 'seat' }), 1);
+});
+
+test('a join whose seat was stored but whose answer was lost gives it up, so its retry takes one seat', lostAnswerJoin, 'seat');
+test('a join whose membership was stored but whose answer was lost gives it up, so its retry is no "member already"', lostAnswerJoin, 'member');

@@ -1,5 +1,7 @@
 // A TCP proxy in front of the MongoDB-wire server that a test can open and close, to simulate MongoDB
-// being down at boot or going away while the service runs, or hold requests, to catch them in flight.
+// being down at boot or going away while the service runs, hold requests, to catch them in flight, or
+// cut a connection just before the answer to a command that has run, as a network failure at the worst
+// moment would. It passes whole wire-protocol messages (a 16-byte header that starts with the length).
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -10,6 +12,8 @@ export class TcpProxy {
   #port = 0;
   /** While holding: what clients sent, not yet passed on. */
   #held: { upstream: Socket; chunk: Buffer }[] | undefined;
+  /** The next command sent that this matches has its answer lost. */
+  #loseAnswer: { matches: (command: Buffer) => boolean; lost: () => void } | undefined;
 
   constructor(targetHost: string, targetPort: number) {
     this.#targetHost = targetHost;
@@ -32,11 +36,27 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.on('data', (chunk: Buffer) => {
-        if (this.#held === undefined) upstream.write(chunk);
-        else this.#held.push({ upstream, chunk });
-      });
-      upstream.pipe(client);
+      // Request ids, on this connection, of commands whose answer is to be lost.
+      const doomed = new Map<number, () => void>();
+      client.on('data', wireMessages((message) => {
+        const lose = this.#loseAnswer;
+        if (lose?.matches(message) === true) {
+          this.#loseAnswer = undefined;
+          doomed.set(message.readInt32LE(4), lose.lost);
+        }
+        if (this.#held === undefined) upstream.write(message);
+        else this.#held.push({ upstream, chunk: message });
+      }));
+      upstream.on('data', wireMessages((message) => {
+        const lost = doomed.get(message.readInt32LE(8));
+        if (lost === undefined) {
+          client.write(message);
+          return;
+        }
+        client.destroy();
+        upstream.destroy();
+        lost();
+      }));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -66,6 +86,16 @@ export class TcpProxy {
     for (const { upstream, chunk } of held) upstream.write(chunk);
   }
 
+  /**
+   * The next command sent whose message `matches` runs on the server, but its connection is cut before
+   * the answer reaches the client. Resolves once that has happened.
+   */
+  loseAnswerTo(matches: (command: Buffer) => boolean): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<undefined>();
+    this.#loseAnswer = { matches, lost: () => { resolve(undefined); } };
+    return promise;
+  }
+
   /** Stops listening and cuts every open connection, as a crashed server would. */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
@@ -73,6 +103,19 @@ export class TcpProxy {
     this.#server = undefined;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   }
+}
+
+/** A 'data' listener that calls `onMessage` with each whole wire-protocol message, however it arrived. */
+function wireMessages(onMessage: (message: Buffer) => void): (chunk: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
+      const length = pending.readInt32LE(0);
+      onMessage(pending.subarray(0, length));
+      pending = pending.subarray(length);
+    }
+  };
 }
 
 /** host and port of a mongodb:// URI's first host. */
