@@ -285,6 +285,14 @@ const mutations: readonly Mutation[] = [
     match: ['a join whose membership was stored*'],
   },
   {
+    bug: 'a write claim stored but whose answer was lost blocks the player\'s writes for half a minute',
+    file: 'src/players/write-claims.ts',
+    search: '      // An insert whose answer was lost may have landed all the same, and would block the player.\n      await release();\n',
+    replace: '',
+    tests: ['test/write-claims.test.ts'],
+    match: ['a claim stored*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

@@ -6,8 +6,8 @@ import { MongoClient, MongoNetworkError, ObjectId, type Collection } from 'mongo
 import { Claims, type Claim } from '../src/db/claims.ts';
 import { LfgRepository, type ClaimDocument } from '../src/lfg/repository.ts';
 import { storedLfgPost } from './helpers/lfg.ts';
-import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
-import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
+import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { clientThroughProxy } from './helpers/tcp-proxy.ts';
 
 interface TestClaim extends Claim {
   group: string;
@@ -113,14 +113,7 @@ test('a member seated for longer than the abandoned age is still a member, not a
 
 /** Joins while the proxy loses the answer to the insert of the join's `claim` (its seat or membership). */
 const lostAnswerJoin = test.macro(async (t, claim: 'seat' | 'member') => {
-  const target = firstHost(await serverUri());
-  const proxy = new TcpProxy(target.host, target.port);
-  await proxy.open();
-  const viaProxy = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/${client.db().databaseName}`);
-  t.teardown(async () => {
-    await viaProxy.close();
-    await proxy.close();
-  });
+  const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName);
   const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 1000 });
   const post = await storedLfgPost(repository, 2);
   const member = { key: 'unlucky', nick: 'unlucky', profile: group() };

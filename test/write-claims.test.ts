@@ -2,9 +2,10 @@
 // a write bounded by a long operation timeout is not yet, and a writer whose claim was taken over never
 // releases its successor's.
 import test from 'ava';
-import { MongoClient, ObjectId } from 'mongodb';
+import { MongoClient, MongoNetworkError, ObjectId } from 'mongodb';
 import { WriteClaims } from '../src/players/write-claims.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
+import { clientThroughProxy } from './helpers/tcp-proxy.ts';
 
 let client: MongoClient;
 
@@ -117,5 +118,16 @@ test('a taker that died mid-takeover blocks the abandoned claim only until its o
 
   t.is(await claims.whileClaimed(player, new Date(start + 29_000), () => Promise.resolve('blocked')), undefined);
   t.is(await claims.whileClaimed(player, new Date(start + 31_000), () => Promise.resolve('written')), 'written');
+  t.deepEqual(await storedClaims(player.incarnation), []);
+});
+
+test('a claim stored but whose answer was lost does not block the player\'s next write', async (t) => {
+  const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName);
+  const player = newPlayer();
+  const claimId = Buffer.from(`${player.incarnation.toHexString()}:2`);
+  const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(claimId));
+  await t.throwsAsync(new WriteClaims(viaProxy.db(), 1000).whileClaimed(player, new Date(), () => Promise.resolve('never')), { instanceOf: MongoNetworkError });
+  await lost;
+  t.is(await new WriteClaims(client.db(), 1000).whileClaimed(player, new Date(), () => Promise.resolve('written')), 'written');
   t.deepEqual(await storedClaims(player.incarnation), []);
 });

@@ -3,6 +3,9 @@
 // cut a connection just before the answer to a command that has run, as a network failure at the worst
 // moment would. It passes whole wire-protocol messages (a 16-byte header that starts with the length).
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { MongoClient } from 'mongodb';
+import { serverUri } from './mongo.ts';
 
 export class TcpProxy {
   readonly #targetHost: string;
@@ -123,4 +126,17 @@ export function firstHost(uri: string): { host: string; port: number } {
   const match = /^mongodb:\/\/(?:[^@/]*@)?([^:/,]+)(?::(\d+))?/.exec(uri);
   if (match === null) throw new Error(`cannot proxy ${uri}: only mongodb:// URIs are supported`);
   return { host: match[1] ?? '127.0.0.1', port: Number(match[2] ?? 27017) };
+}
+
+/** A proxy in front of the test server, and a client of `databaseName` through it; closed when the test ends. */
+export async function clientThroughProxy(t: ExecutionContext, databaseName: string): Promise<{ proxy: TcpProxy; client: MongoClient }> {
+  const target = firstHost(await serverUri());
+  const proxy = new TcpProxy(target.host, target.port);
+  await proxy.open();
+  const client = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/${databaseName}`);
+  t.teardown(async () => {
+    await client.close();
+    await proxy.close();
+  });
+  return { proxy, client };
 }
