@@ -130,3 +130,17 @@ const lostAnswerJoin = test.macro(async (t, claim: 'seat' | 'member') => {
 
 test('a join whose seat was stored but whose answer was lost gives it up, so its retry takes one seat', lostAnswerJoin, 'seat');
 test('a join whose membership was stored but whose answer was lost gives it up, so its retry is no "member already"', lostAnswerJoin, 'member');
+
+test('a leave whose release record was stored but whose answer was lost does not block the member\'s next leave', async (t) => {
+  const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName);
+  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 1000 });
+  const post = await storedLfgPost(repository, 2);
+  if (typeof (await repository.join(post, { key: 'leaver', nick: 'leaver', profile: group() }, new Date())) === 'string') throw new Error('the join failed');
+  const releaseRecord = Buffer.from(`${post._id}:seat:0:release:`);
+  const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(releaseRecord));
+
+  await t.throwsAsync(repository.leave(post._id, 'leaver', new Date()), { instanceOf: MongoNetworkError });
+  await lost;
+  t.true(await repository.leave(post._id, 'leaver', new Date()), 'the retry frees the seat');
+  t.deepEqual(await client.db().collection<ClaimDocument>('lfgClaims').find({ postId: post._id }).toArray(), []);
+});

@@ -47,6 +47,9 @@ export class Claims<T extends Claim> {
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
+      // The insert may have landed with only its answer lost (a connection cut): the claim would then
+      // block everyone, its writer's retry included, until abandoned.
+      if (claim.owner !== undefined) await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit).catch(() => undefined);
       throw error;
     }
   }

@@ -171,19 +171,16 @@ export class LfgRepository {
   async join(post: PostDocument, joiner: Joiner, now: Date): Promise<JoinOutcome> {
     const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, owner: randomUUID(), at: now, expiresAt: post.expiresAt };
     const membership: ClaimDocument = { ...claim, _id: membershipId(post._id, joiner.key), kind: 'membership' };
+    if (!(await this.#claimMembership(membership))) return 'member';
     let seat: ClaimDocument | undefined;
     try {
-      if (!(await this.#claimMembership(membership))) return 'member';
       seat = await this.#takeFreeSeat(post, claim);
       if (seat !== undefined && (await this.find(post._id)) !== undefined) return seat;
       await this.#undoJoin(membership, seat, now);
       return seat === undefined ? 'full' : 'closed';
     } catch (error) {
-      // Whatever this join took goes, or a retry would take a second seat (or be told it is a member). An
-      // insert whose answer was lost may have landed all the same: the membership is released by this
-      // join's owner whether or not it landed, and an unknown seat is looked up by that owner.
-      const taken = async () => seat ?? (await this.#claims.findOne({ postId: post._id, kind: 'seat', owner: claim.owner }, this.#limit)) ?? undefined;
-      await taken().then((held) => this.#undoJoin(membership, held, now)).catch(() => undefined);
+      // Whatever this join took goes, or a retry would take a second seat.
+      await this.#undoJoin(membership, seat, now).catch(() => undefined);
       throw error;
     }
   }

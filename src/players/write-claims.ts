@@ -55,21 +55,12 @@ export class WriteClaims {
       owner: randomUUID(),
       at: now,
     };
-    // Only this writer removes its own claim (its owner is random): one delete, no release record.
-    const release = () => this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit).catch(() => undefined);
-    let taken: boolean;
-    try {
-      taken = await this.#claimed.take(claim);
-    } catch (error) {
-      // An insert whose answer was lost may have landed all the same, and would block the player.
-      await release();
-      throw error;
-    }
-    if (!taken) return undefined;
+    if (!(await this.#claimed.take(claim))) return undefined;
     try {
       return await write();
     } finally {
-      await release();
+      // Only this writer removes its own claim (its owner is random): one delete, no release record.
+      await this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit).catch(() => undefined);
     }
   }
 
