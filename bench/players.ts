@@ -10,7 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { MongoClient } from 'mongodb';
+import { MongoClient, ObjectId } from 'mongodb';
 import { PlayerRepository } from '../src/players/repository.ts';
 import type { PlayerInput } from '../src/players/schema.ts';
 import { waitForStatus } from '../test/helpers/app.ts';
@@ -153,7 +153,7 @@ const seeder = new PlayerRepository(client.db(databaseName), { operationTimeoutM
 for (let index = 0; index < playerCount; index += 50) {
   await Promise.all(
     Array.from({ length: Math.min(50, playerCount - index) }, (_, offset) =>
-      seeder.insert(validProfile(`bench_${String(index + offset)}`, { age: 13 + ((index + offset) % 60) }) as PlayerInput, new Date()),
+      seeder.insert(validProfile(`bench_${String(index + offset)}`, { age: 13 + ((index + offset) % 60) }) as PlayerInput, new ObjectId(), new Date()),
     ),
   );
 }

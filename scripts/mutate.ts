@@ -277,6 +277,14 @@ const mutations: readonly Mutation[] = [
     match: ['a join whose*', 'a leave whose*', 'a claim stored*'],
   },
   {
+    bug: 'a sign-up whose profile insert answer was lost leaves a profile without a password: no one can log in or sign up with that nick',
+    file: 'src/auth/service.ts',
+    search: '    await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());\n    try {\n      return await this.#players.create(profile, incarnation);',
+    replace: '    const stored = await this.#players.create(profile, incarnation);\n    try {\n      await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());\n      return stored;',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['a sign-up whose profile was stored*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

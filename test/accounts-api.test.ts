@@ -5,12 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { decodeJwt, SignJWT } from 'jose';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { PlayerRepository } from '../src/players/repository.ts';
 import { playerPageSchema, playerSchema, type PlayerInput } from '../src/players/schema.ts';
 import { startTestApp, testAuthSecret, type TestApp } from './helpers/app.ts';
-import { databaseUri } from './helpers/mongo.ts';
+import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { parseExposition } from './helpers/prometheus.ts';
+import { proxyToTestServer } from './helpers/tcp-proxy.ts';
 import { bearer, login, send, signUp, testPassword, validPlayer, validProfile, type JsonResponse, type ProblemBody, type SendOptions } from './helpers/players.ts';
 
 const operatorToken = 'operator-token-for-moderation-0123456789abcdef';
@@ -179,9 +180,21 @@ test('a re-created nick does not honour tokens of the deleted player', async (t)
   t.is((await call('PATCH', '/v1/players/reborn', { body: { age: 22 }, headers: auth })).status, 401);
 });
 
+test('a sign-up whose profile was stored but whose answer was lost can log in; its retry is told the nick is taken', async (t) => {
+  const proxy = await proxyToTestServer(t);
+  const app = await startApp('accounts_lost_answer', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_lost_answer')}` });
+  const profileInsert = [Buffer.from('players'), Buffer.from('answer_lost')];
+  const lost = proxy.loseAnswerTo((command) => command.includes('insert') && profileInsert.every((part) => command.includes(part)));
+  const first = await call('POST', '/v1/players', { body: validPlayer('answer_lost') }, app);
+  await lost;
+  t.is(first.status, 503, first.text);
+  t.is((await call('POST', '/v1/auth/token', { body: { nick: 'answer_lost', password: testPassword } }, app)).status, 200, 'the profile has its password');
+  t.is((await call('POST', '/v1/players', { body: validPlayer('answer_lost') }, app)).status, 409);
+});
+
 test('a profile stored before accounts existed stays readable, cannot log in, and only the operator deletes it', async (t) => {
   const { password: _password, ...profile } = validPlayer('legacy_player', { contact: 'old#1' });
-  await playerRepository(await appDatabase(t)).insert(profile as PlayerInput, new Date());
+  await playerRepository(await appDatabase(t)).insert(profile as PlayerInput, new ObjectId(), new Date());
   t.is((await call('GET', '/v1/players/legacy_player')).status, 200);
   t.is((await call('POST', '/v1/auth/token', { body: { nick: 'legacy_player', password: testPassword } })).status, 401);
   t.is((await call('DELETE', '/v1/players/legacy_player')).status, 401);

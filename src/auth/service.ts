@@ -2,7 +2,7 @@
 // a caller. Depends on the players domain (never the other way round) for the profile side of sign-up
 // and deletion.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import { AppError, invalidToken, tokenRevoked } from '../errors.ts';
 import { isProfile, type StoredPlayer } from '../players/repository.ts';
 import type { PlayerService, Precondition, Writer } from '../players/service.ts';
@@ -50,21 +50,22 @@ export class AccountService {
   }
 
   /**
-   * Hashes first, so the player never exists without its password for longer than one insert; if that
-   * insert fails, the player is removed again and the request fails as a whole.
+   * Stores the password first, for the profile's incarnation-to-be, then the profile: a profile never
+   * exists without its password, even when its insert's answer is lost or the process dies right after
+   * (the player can log in; a retry is told the nick is taken). A password whose profile never came
+   * belongs to no one: passwords count only for the profile that holds their incarnation.
    */
   async signUp(input: SignUp): Promise<StoredPlayer> {
     const { password, ...profile } = input;
     const hash = await this.#hasher.hash(password);
-    const stored = await this.#players.create(profile);
+    const incarnation = new ObjectId();
+    await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());
     try {
-      await this.#repository.createFirst(profile.nick, stored.version.incarnation, hash, this.#now());
+      return await this.#players.create(profile, incarnation);
     } catch (error) {
-      await this.#players.delete(profile.nick, { match: [stored.revision] }, undefined).catch(() => undefined);
-      throw credentialConflict(error, `The nick "${profile.nick}" is being signed up concurrently; retry.`);
+      await this.#outliveNoProfile(profile.nick, incarnation);
+      throw error;
     }
-    await this.#outliveNoProfile(profile.nick, stored.version.incarnation);
-    return stored;
   }
 
   /**

@@ -117,8 +117,9 @@ export class PlayerRepository {
     return [...(await createMissingIndexes(this.#players, playerIndexes)), ...(await this.#claims.ensureIndexes())];
   }
 
-  async insert(input: PlayerInput, now: Date): Promise<StoredPlayer> {
-    const document = newDocument(input, now);
+  /** A new player; `incarnation` tells this profile apart from any other that has had or will have its nick. */
+  async insert(input: PlayerInput, incarnation: ObjectId, now: Date): Promise<StoredPlayer> {
+    const document = newDocument(input, incarnation, now);
     try {
       await this.#players.insertOne(document);
     } catch (error) {
@@ -131,7 +132,7 @@ export class PlayerRepository {
 
   /** Many new players in one round trip, for seeding (the benchmark); a taken nick fails the call. */
   async insertMany(inputs: readonly PlayerInput[], now: Date): Promise<void> {
-    await this.#players.insertMany(inputs.map((input) => newDocument(input, now)));
+    await this.#players.insertMany(inputs.map((input) => newDocument(input, new ObjectId(), now)));
     const games = inputs.flatMap((input) => input.games);
     await this.#titles.remember(gameKeysOf(games), games);
   }
@@ -214,8 +215,8 @@ export class PlayerRepository {
 
 }
 
-function newDocument(input: PlayerInput, now: Date): PlayerDocument {
-  return { _id: normaliseKey(input.nick), incarnation: new ObjectId(), ...input, ...derivedFields(input), createdAt: now, updatedAt: now, version: 1 };
+function newDocument(input: PlayerInput, incarnation: ObjectId, now: Date): PlayerDocument {
+  return { _id: normaliseKey(input.nick), incarnation, ...input, ...derivedFields(input), createdAt: now, updatedAt: now, version: 1 };
 }
 
 function derivedFields(input: PlayerInput) {

@@ -2,6 +2,7 @@
 // Knows nothing of Koa or the driver: routes hand it validated input, the repository stores it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
+import type { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, invalidToken, notFound, tokenRevoked, validationError } from '../errors.ts';
@@ -62,9 +63,9 @@ export class PlayerService {
     this.#onDeleted = options.onDeleted ?? (() => Promise.resolve());
   }
 
-  async create(input: PlayerInput): Promise<StoredPlayer> {
+  async create(input: PlayerInput, incarnation: ObjectId): Promise<StoredPlayer> {
     try {
-      const stored = await this.#repository.insert(input, this.#now());
+      const stored = await this.#repository.insert(input, incarnation, this.#now());
       this.#onRegistered();
       return stored;
     } catch (error) {

@@ -128,15 +128,19 @@ export function firstHost(uri: string): { host: string; port: number } {
   return { host: match[1] ?? '127.0.0.1', port: Number(match[2] ?? 27017) };
 }
 
-/** A proxy in front of the test server, and a client of `databaseName` through it; closed when the test ends. */
-export async function clientThroughProxy(t: ExecutionContext, databaseName: string): Promise<{ proxy: TcpProxy; client: MongoClient }> {
+/** A proxy in front of the test server; closed when the test ends. */
+export async function proxyToTestServer(t: ExecutionContext): Promise<TcpProxy> {
   const target = firstHost(await serverUri());
   const proxy = new TcpProxy(target.host, target.port);
   await proxy.open();
+  t.teardown(() => proxy.close());
+  return proxy;
+}
+
+/** A proxy in front of the test server, and a client of `databaseName` through it; closed when the test ends. */
+export async function clientThroughProxy(t: ExecutionContext, databaseName: string): Promise<{ proxy: TcpProxy; client: MongoClient }> {
+  const proxy = await proxyToTestServer(t);
   const client = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/${databaseName}`);
-  t.teardown(async () => {
-    await client.close();
-    await proxy.close();
-  });
+  t.teardown(() => client.close());
   return { proxy, client };
 }
