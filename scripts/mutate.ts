@@ -285,6 +285,14 @@ const mutations: readonly Mutation[] = [
     match: ['a sign-up whose profile was stored*'],
   },
   {
+    bug: 'a login whose space-saving delete of old attempts fails answers 503',
+    file: 'src/auth/repository.ts',
+    search: '    await this.#attempts.deleteMany({ at: { $lt: before } }).catch(() => undefined);',
+    replace: '    await this.#attempts.deleteMany({ at: { $lt: before } });',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['a login whose pruning*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

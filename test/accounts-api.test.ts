@@ -192,6 +192,18 @@ test('a sign-up whose profile was stored but whose answer was lost can log in; i
   t.is((await call('POST', '/v1/players', { body: validPlayer('answer_lost') }, app)).status, 409);
 });
 
+test('a login whose pruning of old attempts fails still logs in', async (t) => {
+  const proxy = await proxyToTestServer(t);
+  const app = await startApp('accounts_prune_lost', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_prune_lost')}` });
+  t.is((await call('POST', '/v1/players', { body: validPlayer('pruner') }, app)).status, 201);
+  // The app's first login prunes; the connection is cut before the server's answer to that delete.
+  const prune = [Buffer.from('delete'), Buffer.from('loginAttempts'), Buffer.from('$lt')];
+  const lost = proxy.loseAnswerTo((command) => prune.every((part) => command.includes(part)));
+  const response = await call('POST', '/v1/auth/token', { body: { nick: 'pruner', password: testPassword } }, app);
+  await lost;
+  t.is(response.status, 200, response.text);
+});
+
 test('a profile stored before accounts existed stays readable, cannot log in, and only the operator deletes it', async (t) => {
   const { password: _password, ...profile } = validPlayer('legacy_player', { contact: 'old#1' });
   await playerRepository(await appDatabase(t)).insert(profile as PlayerInput, new ObjectId(), new Date());

@@ -156,11 +156,11 @@ export class AccountRepository {
     return { nick, incarnation, version, hash, id: document.credentialId };
   }
 
-  /** Only saves space: throttling counts attempts by time, whether old ones are gone or not. */
+  /** Only saves space: throttling counts attempts by time, whether old ones are gone or not, so a failure fails no login. */
   async #prune(before: Date): Promise<void> {
     if (Date.now() - this.#lastPrune < pruneIntervalMs) return;
     this.#lastPrune = Date.now();
-    await this.#attempts.deleteMany({ at: { $lt: before } });
+    await this.#attempts.deleteMany({ at: { $lt: before } }).catch(() => undefined);
   }
 }
 
