@@ -293,6 +293,14 @@ const mutations: readonly Mutation[] = [
     match: ['a login whose pruning*'],
   },
   {
+    bug: 'a password change stored but whose answer was lost answers 503, though the new password is in force',
+    file: 'src/auth/service.ts',
+    search: 'if (error instanceof CredentialTakenError || !(await this.#inForce(nick, credential.incarnation, hash))) {',
+    replace: 'if (error instanceof Error) {',
+    tests: ['test/accounts-api.test.ts'],
+    match: ['a password change stored*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

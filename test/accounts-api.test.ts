@@ -204,6 +204,18 @@ test('a login whose pruning of old attempts fails still logs in', async (t) => {
   t.is(response.status, 200, response.text);
 });
 
+test('a password change stored but whose answer was lost is reported as made', async (t) => {
+  const proxy = await proxyToTestServer(t);
+  const app = await startApp('accounts_change_lost', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_change_lost')}` });
+  const { auth } = await signUp(app.url, 'changed_unheard');
+  const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(Buffer.from('credentials')));
+  const change = await call('PUT', '/v1/players/changed_unheard/password', { body: { currentPassword: testPassword, newPassword }, headers: auth }, app);
+  await lost;
+  t.is(change.status, 204, change.text);
+  t.is((await call('POST', '/v1/auth/token', { body: { nick: 'changed_unheard', password: newPassword } }, app)).status, 200);
+  t.is((await call('POST', '/v1/auth/token', { body: { nick: 'changed_unheard', password: testPassword } }, app)).status, 401);
+});
+
 test('a profile stored before accounts existed stays readable, cannot log in, and only the operator deletes it', async (t) => {
   const { password: _password, ...profile } = validPlayer('legacy_player', { contact: 'old#1' });
   await playerRepository(await appDatabase(t)).insert(profile as PlayerInput, new ObjectId(), new Date());

@@ -100,7 +100,11 @@ export class AccountService {
     } catch (error) {
       // A deletion that removed every password of the profile meanwhile looks like a lost race too.
       if (error instanceof CredentialTakenError && !(await this.#isLive(nick, credential.incarnation))) throw invalidToken(tokenRevoked);
-      throw credentialConflict(error, 'The password was changed concurrently; log in again.');
+      // An insert whose answer was lost may have landed: then the password is changed (hashes are salted,
+      // so no other change stored this one), and saying otherwise would leave its owner guessing.
+      if (error instanceof CredentialTakenError || !(await this.#inForce(nick, credential.incarnation, hash))) {
+        throw credentialConflict(error, 'The password was changed concurrently; log in again.');
+      }
     }
     await this.#outliveNoProfile(nick, credential.incarnation);
   }
@@ -114,6 +118,10 @@ export class AccountService {
   async #outliveNoProfile(nick: string, incarnation: ObjectId): Promise<void> {
     if (await this.#isLive(nick, incarnation).catch(() => true)) return;
     await this.#repository.removeAll(nick, incarnation).catch(() => undefined);
+  }
+
+  async #inForce(nick: string, incarnation: ObjectId, hash: string): Promise<boolean> {
+    return (await this.#repository.current(nick, incarnation).catch(() => undefined))?.hash === hash;
   }
 
   async #isLive(nick: string, incarnation: ObjectId): Promise<boolean> {
