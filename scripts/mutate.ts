@@ -301,6 +301,21 @@ const mutations: readonly Mutation[] = [
     match: ['a password change stored*'],
   },
   {
+    bug: 'a deletion whose process died (or whose answer was lost) after deleting the profile leaves its posts listed and its slots taken',
+    file: 'src/service.ts',
+    search: '() => players.finishDeletions()',
+    replace: '() => Promise.resolve()',
+    tests: ['test/deletions.test.ts'],
+  },
+  {
+    bug: 'a recorded deletion that never happened closes the live player\'s posts',
+    file: 'src/players/repository.ts',
+    search: 'if ((await this.#players.countDocuments({ _id: pending.nick, incarnation: pending.incarnation }, { limit: 1, ...this.#limit })) > 0) {',
+    replace: 'if (pending.nick === \'\') {',
+    tests: ['test/deletions.test.ts'],
+    match: ['a recorded deletion whose profile still exists*'],
+  },
+  {
     bug: 'a game title a player takes up while it is being dropped loses its display spelling',
     file: 'src/players/game-titles.ts',
     search: 'if (deletedCount > 0 && (await this.#isPlayed(key))) await this.#record([[key, title.title]]);',

@@ -59,7 +59,6 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
   const playerRepository = new PlayerRepository(database.db, limits);
   const accountRepository = new AccountRepository(database.db, limits);
   const lfgRepository = new LfgRepository(database.db, limits);
-  database.prepare([playerRepository, accountRepository, lfgRepository]);
   const lfg = new LfgService(lfgRepository, playerRepository, {
     ...(clock === undefined ? {} : { now: clock }),
     onCreated: () => {
@@ -75,6 +74,7 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
     },
     onDeleted: (deleted) => lfg.forgetPlayer(deleted),
   });
+  database.prepare([playerRepository, accountRepository, lfgRepository], () => players.finishDeletions());
   const { auth } = config;
   const accounts = new AccountService(players, accountRepository, new PasswordHasher({ concurrency: auth.hashConcurrency, queueLimit: auth.hashQueueLimit }), new TokenIssuer(authSecret, auth.tokenTtlSeconds), {
     operatorToken: auth.operatorToken,

@@ -4,7 +4,8 @@
 // MONGODB_INDEX_CHECK_INTERVAL_MS: a database dropped or restored under the service (or a MongoDB that
 // came back on an empty volume) gets them again, unique ones included, without a restart. Which indexes
 // exist is the business of the repositories built on the handle (service.ts builds them); they are
-// handed back here as preparers.
+// handed back here as preparers, with the other upkeep to run at each check (finishing deletions that a
+// process died in the middle of).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config/mongo.ts';
@@ -21,8 +22,8 @@ export interface IndexPreparer {
 export interface Database {
   /** The configured database; usable at once, its operations wait for a connection. */
   readonly db: Db;
-  /** Starts the connect-and-create-indexes loop over these preparers; call once, with every preparer. */
-  prepare(preparers: readonly IndexPreparer[]): void;
+  /** Starts the connect-and-create-indexes loop over these preparers, and `upkeep` at each later check; call once. */
+  prepare(preparers: readonly IndexPreparer[], upkeep: () => Promise<void>): void;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
   /** Stops the index retries and closes the client; call after the HTTP server has drained. */
@@ -39,10 +40,10 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
 
   return {
     db: client.db(settings.database),
-    prepare(preparers) {
+    prepare(preparers, upkeep) {
       void prepare(client, preparers, logger, stopping.signal).then(async (done) => {
         indexesReady = done;
-        if (done) await keepIndexes(preparers, settings.indexCheckIntervalMs, logger, stopping.signal);
+        if (done) await keepUp(preparers, upkeep, settings.indexCheckIntervalMs, logger, stopping.signal);
       });
     },
     async readiness() {
@@ -75,14 +76,15 @@ async function prepare(client: MongoClient, preparers: readonly IndexPreparer[],
   return false;
 }
 
-/** Indexes that go missing later are created again; failures (MongoDB down) wait for the next check. */
-async function keepIndexes(preparers: readonly IndexPreparer[], intervalMs: number, logger: Logger, signal: AbortSignal): Promise<void> {
-  const failures = failureLog(logger, 'checking the indexes failed; trying again later');
+/** Indexes that go missing later are created again, then `upkeep` runs; failures (MongoDB down) wait for the next check. */
+async function keepUp(preparers: readonly IndexPreparer[], upkeep: () => Promise<void>, intervalMs: number, logger: Logger, signal: AbortSignal): Promise<void> {
+  const failures = failureLog(logger, 'checking the indexes or finishing deletions failed; trying again later');
   while (await sleep(intervalMs, true, { signal, ref: false }).catch(() => false)) {
     try {
       const created = await ensureAllIndexes(preparers);
-      failures.recovered();
       if (created.length > 0) logger.warn({ indexes: created }, 'indexes were missing (database dropped or restored?); created them again');
+      await upkeep();
+      failures.recovered();
     } catch (error) {
       // Closing the client for shutdown fails a check in flight: no news.
       if (!signal.aborted) failures.failed(error);

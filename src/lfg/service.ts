@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Caller, PlayerCaller } from '../auth/caller.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, insufficientScope, invalidToken, notFound, tokenRevoked } from '../errors.ts';
+import type { DeletedProfile } from '../players/deletions.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/repository.ts';
 import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
@@ -130,8 +131,8 @@ export class LfgService {
   }
 
   /** Called after a player's profile is deleted. */
-  async forgetPlayer(deleted: StoredPlayer): Promise<void> {
-    await this.#repository.forgetPlayer(deleted.version._id, deleted.version.incarnation.toHexString(), this.#now());
+  async forgetPlayer(deleted: DeletedProfile): Promise<void> {
+    await this.#repository.forgetPlayer(deleted.nick, deleted.incarnation.toHexString(), this.#now());
   }
 
   /** A seat taken for a profile deleted meanwhile is given up again, as create() closes such a post. Failures come back as outcomes, to be counted. */

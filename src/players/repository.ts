@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import { isDuplicateKey } from '../db/errors.ts';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
+import { PendingDeletions, type PendingDeletion } from './deletions.ts';
 import { gameKeysOf, GameTitles } from './game-titles.ts';
 import { normaliseKey } from './keys.ts';
 import type { Player, PlayerInput } from './schema.ts';
@@ -96,6 +97,9 @@ export interface RepositoryOptions {
   readonly operationTimeoutMs: number;
 }
 
+/** How many unfinished deletions one check finishes: the next check takes the rest. */
+const unfinishedDeletionsPerCheck = 100;
+
 /** The players collection; other domains read it (e.g. matches), only this repository writes it. */
 export const playerCollection = (db: Db): Collection<PlayerDocument> => db.collection<PlayerDocument>('players');
 
@@ -103,6 +107,7 @@ export class PlayerRepository {
   readonly #players: Collection<PlayerDocument>;
   readonly #titles: GameTitles;
   readonly #claims: WriteClaims;
+  readonly #deletions: PendingDeletions;
   readonly #limit: { readonly maxTimeMS: number };
 
   constructor(db: Db, options: RepositoryOptions) {
@@ -110,6 +115,7 @@ export class PlayerRepository {
     this.#players = playerCollection(db);
     this.#titles = new GameTitles(db, options.operationTimeoutMs, async (key) => (await this.#players.findOne({ gameKeys: key }, { projection: { _id: 1 }, ...this.#limit })) !== null);
     this.#claims = new WriteClaims(db, options.operationTimeoutMs);
+    this.#deletions = new PendingDeletions(db, options.operationTimeoutMs);
   }
 
   /** Idempotent on every server: creates only the indexes that are missing. */
@@ -169,14 +175,49 @@ export class PlayerRepository {
   }
 
   /** Deletes the player, if it is still at the version read. */
+  /**
+   * Deletes the player and what this repository keeps of it. The deletion is recorded first; the caller
+   * ends it with deletionDone once what other domains keep is gone too (see deletions.ts).
+   */
   async delete(read: StoredPlayer, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
     const current = read.version;
+    const pending: PendingDeletion = { _id: current.incarnation.toHexString(), nick: current._id, incarnation: current.incarnation, gameKeys: gameKeysOf(read.player.games), at: now };
+    await this.#deletions.record(pending);
     const deleted = await this.#claims.whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
-    if (deleted !== true) return this.#conflictOrMissing(current);
-    // Claims of crashed writers would otherwise outlive the player.
-    await this.#claims.forget(current.incarnation);
-    await this.#titles.forgetUnlessPlayed(gameKeysOf(read.player.games));
+    if (deleted !== true) {
+      await this.#deletions.done(current.incarnation);
+      return this.#conflictOrMissing(current);
+    }
+    await this.#forgetDeleted(pending);
     return 'deleted';
+  }
+
+  async deletionDone(incarnation: ObjectId): Promise<void> {
+    await this.#deletions.done(incarnation);
+  }
+
+  /**
+   * Deletions recorded before `before` and never done: each whose player is gone is returned, after what
+   * this repository keeps of it is removed, for the caller to finish; one whose player still exists never
+   * happened, and its record goes.
+   */
+  async unfinishedDeletions(before: Date): Promise<PendingDeletion[]> {
+    const unfinished: PendingDeletion[] = [];
+    for (const pending of await this.#deletions.olderThan(before, unfinishedDeletionsPerCheck)) {
+      if ((await this.#players.countDocuments({ _id: pending.nick, incarnation: pending.incarnation }, { limit: 1, ...this.#limit })) > 0) {
+        await this.#deletions.done(pending.incarnation);
+        continue;
+      }
+      await this.#forgetDeleted(pending);
+      unfinished.push(pending);
+    }
+    return unfinished;
+  }
+
+  /** Claims of crashed writers would otherwise outlive the player, and so would the titles only it played. */
+  async #forgetDeleted(deleted: PendingDeletion): Promise<void> {
+    await this.#claims.forget(deleted.incarnation);
+    await this.#titles.forgetUnlessPlayed(deleted.gameKeys);
   }
 
   /** One page in normalised-nick order; asks for one extra document to know whether another page exists. */

@@ -6,6 +6,7 @@ import type { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { AppError, invalidToken, notFound, tokenRevoked, validationError } from '../errors.ts';
+import type { DeletedProfile } from './deletions.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { normaliseKey } from './keys.ts';
 import { DuplicateNickError, isProfile, type PlayerRepository, type StoredPlayer } from './repository.ts';
@@ -45,6 +46,9 @@ const writeAttempts = 20;
  */
 export const gameStatsFreshForMs = 5000;
 
+/** A deletion still recorded this long after it began has stopped (finishing one that has not does no harm: every step is idempotent). */
+const unfinishedAfterMs = 60_000;
+
 export type GameStats = { title: string; players: number }[];
 
 export class PlayerService {
@@ -52,10 +56,13 @@ export class PlayerService {
   readonly #now: () => Date;
   readonly #onRegistered: () => void;
   readonly #gameStats: SharedResult<GameStats>;
-  readonly #onDeleted: (deleted: StoredPlayer) => Promise<void>;
+  readonly #onDeleted: (deleted: DeletedProfile) => Promise<void>;
 
-  /** `onDeleted` runs after a player is deleted, e.g. to remove what other domains keep of them. */
-  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (deleted: StoredPlayer) => Promise<void> } = {}) {
+  /**
+   * `onDeleted` runs after a player is deleted, to remove what other domains keep of them; it may run
+   * again for the same profile (finishDeletions), so it must be idempotent.
+   */
+  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (deleted: DeletedProfile) => Promise<void> } = {}) {
     this.#repository = repository;
     this.#now = options.now ?? (() => new Date());
     this.#onRegistered = options.onRegistered ?? (() => undefined);
@@ -113,8 +120,20 @@ export class PlayerService {
       const outcome = await this.#repository.delete(current, now);
       return outcome === 'deleted' ? current : outcome;
     });
-    await this.#onDeleted(deleted);
+    await this.#onDeleted({ nick: deleted.version._id, incarnation: deleted.version.incarnation });
+    await this.#repository.deletionDone(deleted.version.incarnation);
     return deleted;
+  }
+
+  /**
+   * Finishes deletions whose process died, or whose answer was lost, after the player was deleted but
+   * before what other domains keep of it was: run at every upkeep (db/database.ts).
+   */
+  async finishDeletions(): Promise<void> {
+    for (const deleted of await this.#repository.unfinishedDeletions(new Date(this.#now().getTime() - unfinishedAfterMs))) {
+      await this.#onDeleted(deleted);
+      await this.#repository.deletionDone(deleted.incarnation);
+    }
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {
