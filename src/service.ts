@@ -72,7 +72,11 @@ export function openDomain(config: Config, mongo: MongoSettings, authSecret: Uin
     onRegistered: () => {
       metrics.playersRegistered.inc();
     },
-    onDeleted: (deleted) => lfg.forgetPlayer(deleted),
+    onDeleted: async (deleted) => {
+      await lfg.forgetPlayer(deleted);
+      // Tokens and passwords die with the profile (they name its incarnation): removing them only saves space.
+      await accountRepository.removeAll(deleted.nick, deleted.incarnation).catch(() => undefined);
+    },
   });
   database.prepare([playerRepository, accountRepository, lfgRepository], () => players.finishDeletions());
   const { auth } = config;

@@ -1,6 +1,7 @@
 // A player deletion that stops between deleting the profile and removing what other domains keep of it
 // (its process died, or the delete's answer was lost) is finished by the next upkeep: the deleted
-// player's posts close and their slots in others' posts are freed. Upkeep runs every 200 ms here.
+// player's posts close, their slots in others' posts are freed and their passwords go. Upkeep runs every
+// 200 ms here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
@@ -78,6 +79,7 @@ test('a deletion whose process died after deleting the profile is finished: its 
 
   await eventually(t, 'the deleted player\'s post is closed', async () => (await status(send(app.url, 'GET', `/v1/lfg/${own}`))) === 404);
   t.deepEqual(await members(app, hosted), [], 'their slot is free');
+  t.is(await db.collection('credentials').countDocuments({ incarnation }), 0, 'their passwords are gone');
   t.is(await pendingDeletions(db).countDocuments(), 0);
 });
 

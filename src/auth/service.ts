@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { AppError, invalidToken, tokenRevoked } from '../errors.ts';
 import { isProfile, type StoredPlayer } from '../players/repository.ts';
-import type { PlayerService, Precondition, Writer } from '../players/service.ts';
+import type { PlayerService } from '../players/service.ts';
 import type { Caller } from './caller.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { CredentialTakenError, type AccountRepository, type Credential } from './repository.ts';
@@ -66,16 +66,6 @@ export class AccountService {
       await this.#outliveNoProfile(profile.nick, incarnation);
       throw error;
     }
-  }
-
-  /**
-   * Deletes the profile, then its passwords. Tokens and passwords die with the profile itself (they name
-   * its incarnation), so removing the passwords only saves space, and a failure to do so is no failure
-   * of the request.
-   */
-  async deletePlayer(nick: string, precondition: Precondition | undefined, writer: Writer): Promise<void> {
-    const deleted = await this.#players.delete(nick, precondition, writer);
-    await this.#repository.removeAll(nick, deleted.version.incarnation).catch(() => undefined);
   }
 
   /** An unknown nick and a wrong password get the same 401 after the same work. */

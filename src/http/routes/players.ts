@@ -162,7 +162,7 @@ export function playerRoutes(service: PlayerService, accounts: AccountService): 
         412: preconditionFailedProblem,
       },
       handle: async (ctx, { params: { nick } }) => {
-        await accounts.deletePlayer(nick, precondition(ctx), callerProfile(ctx));
+        await service.delete(nick, precondition(ctx), callerProfile(ctx));
         ctx.status = 204;
       },
     }),
