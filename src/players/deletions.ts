@@ -3,6 +3,7 @@
 // too. A process that dies in between, or a deletion whose answer is lost, leaves its record behind, and
 // the next upkeep finishes that deletion (PlayerService.finishDeletions).
 import type { Collection, Db, ObjectId } from 'mongodb';
+import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 
 /** A deleted profile: its normalised nick and its incarnation. */
 export interface DeletedProfile {
@@ -21,6 +22,9 @@ export interface PendingDeletion {
   at: Date;
 }
 
+/** The upkeep asks for the oldest records. */
+const deletionIndexes: readonly NamedIndex[] = [{ key: { at: 1 }, name: 'at' }];
+
 export class PendingDeletions {
   readonly #deletions: Collection<PendingDeletion>;
   readonly #limit: { readonly maxTimeMS: number };
@@ -28,6 +32,10 @@ export class PendingDeletions {
   constructor(db: Db, operationTimeoutMs: number) {
     this.#deletions = db.collection<PendingDeletion>('playerDeletions');
     this.#limit = { maxTimeMS: operationTimeoutMs };
+  }
+
+  async ensureIndexes(): Promise<string[]> {
+    return createMissingIndexes(this.#deletions, deletionIndexes);
   }
 
   async record(deletion: PendingDeletion): Promise<void> {

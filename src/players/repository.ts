@@ -120,7 +120,7 @@ export class PlayerRepository {
 
   /** Idempotent on every server: creates only the indexes that are missing. */
   async ensureIndexes(): Promise<string[]> {
-    return [...(await createMissingIndexes(this.#players, playerIndexes)), ...(await this.#claims.ensureIndexes())];
+    return [...(await createMissingIndexes(this.#players, playerIndexes)), ...(await this.#claims.ensureIndexes()), ...(await this.#deletions.ensureIndexes())];
   }
 
   /** A new player; `incarnation` tells this profile apart from any other that has had or will have its nick. */
