@@ -125,8 +125,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'indexes dropped under a running service are never created again',
     file: 'src/db/database.ts',
-    search: 'if (done) await keepIndexes(preparers, settings.indexCheckIntervalMs, logger, stopping.signal);',
-    replace: '',
+    search: '      const created = await ensureAllIndexes(preparers);\n      if (created.length > 0)',
+    replace: '      const created: string[] = [];\n      if (created.length > 0)',
     tests: ['test/indexes.test.ts'],
   },
   {
