@@ -180,10 +180,22 @@ test('a post closed while players join keeps no seat, and no more joins succeed 
   let contested = 0;
   for (let round = 0; round < rounds; round++) {
     const id = await publish(owner, 3);
-    const joins = joiners.map(async (auth, index) => ({ label: 'join', response: await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) }));
+    // The close follows the first join that got a seat (a little later each round) while the others are
+    // under way, and the last join follows the close: on any machine's timing the close lands among joins.
+    const { promise: seated, resolve: joinSeated } = Promise.withResolvers<undefined>();
+    const { promise: closed, resolve: closeAnswered } = Promise.withResolvers<undefined>();
+    const joins = joiners.map(async (auth, index) => {
+      if (index === joiners.length - 1) await Promise.race([closed, sleep(2000)]);
+      const response = await call(index, 'POST', `/v1/lfg/${id}/members`, { headers: auth });
+      if (response.status === 200) joinSeated(undefined);
+      return { label: 'join', response };
+    });
     const close = (async () => {
-      await sleep(round * 5);
-      return { label: 'close', response: await call(round, 'DELETE', `/v1/lfg/${id}`, { headers: owner }) };
+      await Promise.race([seated, sleep(2000)]);
+      await sleep(round * 2);
+      const response = await call(round, 'DELETE', `/v1/lfg/${id}`, { headers: owner });
+      closeAnswered(undefined);
+      return { label: 'close', response };
     })();
     const responses = await Promise.all([...joins, close]);
     t.is((await close).response.status, 204);
