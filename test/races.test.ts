@@ -160,8 +160,17 @@ test('a member leaving while the owner removes them, as others join: one leave f
   for (let round = 0; round < rounds; round++) {
     const id = await publish(owner, 1);
     t.is((await call(round, 'POST', `/v1/lfg/${id}/members`, { headers: leaver })).status, 200);
-    const leaves = [owner, leaver].map(async (auth, index) => ({ label: 'leave', response: await call(index, 'DELETE', `/v1/lfg/${id}/members/double_leaver`, { headers: auth }) }));
-    const joins = joiners.map(async ({ nick, auth }, index) => ({ label: nick, response: await call(index + 1, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) }));
+    // The last joiner follows the leave that freed the seat, so that on any timing a join can retake it.
+    const { promise: freed, resolve: seatFreed } = Promise.withResolvers<undefined>();
+    const leaves = [owner, leaver].map(async (auth, index) => {
+      const response = await call(index, 'DELETE', `/v1/lfg/${id}/members/double_leaver`, { headers: auth });
+      if (response.status === 204) seatFreed(undefined);
+      return { label: 'leave', response };
+    });
+    const joins = joiners.map(async ({ nick, auth }, index) => {
+      if (index === joiners.length - 1) await Promise.race([freed, sleep(2000)]);
+      return { label: nick, response: await call(index + 1, 'POST', `/v1/lfg/${id}/members`, { headers: auth }) };
+    });
     const responses = await Promise.all([...leaves, ...joins]);
     const what = `round ${String(round)}: ${tally(responses)}`;
     t.deepEqual(responses.filter(({ label }) => label === 'leave').map(({ response }) => response.status).sort(), [204, 404], what);
