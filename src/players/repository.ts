@@ -174,10 +174,10 @@ export class PlayerRepository {
     return toStored(updated);
   }
 
-  /** Deletes the player, if it is still at the version read. */
   /**
-   * Deletes the player and what this repository keeps of it. The deletion is recorded first; the caller
-   * ends it with deletionDone once what other domains keep is gone too (see deletions.ts).
+   * Deletes the player, if it is still at the version read, and what this repository keeps of it. The
+   * deletion is recorded first; the caller ends it with deletionDone once what other domains keep is gone
+   * too (see deletions.ts).
    */
   async delete(read: StoredPlayer, now: Date): Promise<'deleted' | 'missing' | 'conflict'> {
     const current = read.version;
