@@ -120,8 +120,7 @@ export class PlayerService {
       const outcome = await this.#repository.delete(current, now);
       return outcome === 'deleted' ? current : outcome;
     });
-    await this.#onDeleted({ nick: deleted.version._id, incarnation: deleted.version.incarnation });
-    await this.#repository.deletionDone(deleted.version.incarnation);
+    await this.#forgetDeleted({ nick: deleted.version._id, incarnation: deleted.version.incarnation });
     return deleted;
   }
 
@@ -130,10 +129,13 @@ export class PlayerService {
    * before what other domains keep of it was: run at every upkeep (db/database.ts).
    */
   async finishDeletions(): Promise<void> {
-    for (const deleted of await this.#repository.unfinishedDeletions(new Date(this.#now().getTime() - unfinishedAfterMs))) {
-      await this.#onDeleted(deleted);
-      await this.#repository.deletionDone(deleted.incarnation);
-    }
+    for (const deleted of await this.#repository.unfinishedDeletions(new Date(this.#now().getTime() - unfinishedAfterMs))) await this.#forgetDeleted(deleted);
+  }
+
+  /** What other domains keep of the deleted profile goes, and then its deletion record. */
+  async #forgetDeleted(deleted: DeletedProfile): Promise<void> {
+    await this.#onDeleted(deleted);
+    await this.#repository.deletionDone(deleted.incarnation);
   }
 
   async search(query: PlayerSearch): Promise<PlayerPage> {
