@@ -182,7 +182,7 @@ test('a re-created nick does not honour tokens of the deleted player', async (t)
 
 test('a sign-up whose profile was stored but whose answer was lost can log in; its retry is told the nick is taken', async (t) => {
   const proxy = await proxyToTestServer(t);
-  const app = await startApp('accounts_lost_answer', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_lost_answer')}` });
+  const app = await startApp('accounts_lost_answer', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_lost_answer')) });
   const profileInsert = [Buffer.from('players'), Buffer.from('answer_lost')];
   const lost = proxy.loseAnswerTo((command) => command.includes('insert') && profileInsert.every((part) => command.includes(part)));
   const first = await call('POST', '/v1/players', { body: validPlayer('answer_lost') }, app);
@@ -194,7 +194,7 @@ test('a sign-up whose profile was stored but whose answer was lost can log in; i
 
 test('a login whose pruning of old attempts fails still logs in', async (t) => {
   const proxy = await proxyToTestServer(t);
-  const app = await startApp('accounts_prune_lost', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_prune_lost')}` });
+  const app = await startApp('accounts_prune_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_prune_lost')) });
   t.is((await call('POST', '/v1/players', { body: validPlayer('pruner') }, app)).status, 201);
   // The app's first login prunes; the connection is cut before the server's answer to that delete.
   const prune = [Buffer.from('delete'), Buffer.from('loginAttempts'), Buffer.from('$lt')];
@@ -206,7 +206,7 @@ test('a login whose pruning of old attempts fails still logs in', async (t) => {
 
 test('a password change stored but whose answer was lost is reported as made', async (t) => {
   const proxy = await proxyToTestServer(t);
-  const app = await startApp('accounts_change_lost', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('accounts_change_lost')}` });
+  const app = await startApp('accounts_change_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_change_lost')) });
   const { auth } = await signUp(app.url, 'changed_unheard');
   const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(Buffer.from('credentials')));
   const change = await call('PUT', '/v1/players/changed_unheard/password', { body: { currentPassword: testPassword, newPassword }, headers: auth }, app);

@@ -97,7 +97,7 @@ test('a recorded deletion whose profile still exists never happened: the record 
 
 test('a deletion whose answer was lost is finished by the upkeep; a finished one leaves no record', async (t) => {
   const proxy = await proxyToTestServer(t);
-  const { app, db } = await started('deletions_lost', { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('deletions_lost')}` });
+  const { app, db } = await started('deletions_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('deletions_lost')) });
   const { auth, hosted, own } = await playerWithPosts(app, 'unheard');
   const lost = proxy.loseAnswerTo((command) => command.includes('findAndModify') && command.includes(Buffer.from('unheard')));
   const deletion = await send(app.url, 'DELETE', '/v1/players/unheard', { headers: auth });

@@ -97,7 +97,7 @@ test.serial('the pool gauge counts connections in use: one while a query waits o
   const proxy = new TcpProxy(target.host, target.port);
   await proxy.open();
   t.teardown(() => proxy.close());
-  const proxied = await startTestApp('metrics_pool', { env: { MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('metrics_pool')}` } });
+  const proxied = await startTestApp('metrics_pool', { env: { MONGODB_URI: proxy.uri(uniqueDatabaseName('metrics_pool')) } });
   t.teardown(() => proxied.close());
   const pool = async (state: string) => seriesOf((await scrape(proxied)).samples, 'mongodb_pool_connections').find((sample) => sample.labels.state === state)?.value;
 

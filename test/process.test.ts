@@ -144,7 +144,7 @@ test('MongoDB down at boot, then up, then down and up again: the service follows
   await proxy.open();
   await proxy.close(); // keep the port, refuse connections
   t.teardown(() => proxy.close());
-  const server = await startServer({ MONGODB_URI: `mongodb://127.0.0.1:${String(proxy.port)}/${uniqueDatabaseName('outage')}` });
+  const server = await startServer({ MONGODB_URI: proxy.uri(uniqueDatabaseName('outage')) });
   t.teardown(() => server.child.kill('SIGKILL'));
 
   t.is((await fetch(`${server.url}/healthz`)).status, 200, 'alive without MongoDB');

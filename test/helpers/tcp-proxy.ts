@@ -28,6 +28,11 @@ export class TcpProxy {
     return this.#port;
   }
 
+  /** A connection string for `database` through the proxy. */
+  uri(database: string): string {
+    return `mongodb://127.0.0.1:${String(this.#port)}/${database}`;
+  }
+
   async open(): Promise<void> {
     const server = createServer((client) => {
       const upstream = createConnection(this.#targetPort, this.#targetHost);
@@ -140,7 +145,7 @@ export async function proxyToTestServer(t: ExecutionContext): Promise<TcpProxy> 
 /** A proxy in front of the test server, and a client of `databaseName` through it; closed when the test ends. */
 export async function clientThroughProxy(t: ExecutionContext, databaseName: string): Promise<{ proxy: TcpProxy; client: MongoClient }> {
   const proxy = await proxyToTestServer(t);
-  const client = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/${databaseName}`);
+  const client = new MongoClient(proxy.uri(databaseName));
   t.teardown(() => client.close());
   return { proxy, client };
 }
