@@ -77,10 +77,11 @@ test('a deletion whose process died after deleting the profile is finished: its 
   await pendingDeletions(db).insertOne({ _id: incarnation.toHexString(), nick: 'doomed', incarnation, gameKeys: ['rocket league'], at: new Date(Date.now() - 120_000) });
   await db.collection<{ _id: string }>('players').deleteOne({ _id: 'doomed' });
 
-  await eventually(t, 'the deleted player\'s post is closed', async () => (await status(send(app.url, 'GET', `/v1/lfg/${own}`))) === 404);
+  // The record goes last, once every step of the cleanup is done.
+  await eventually(t, 'the record is gone', async () => (await pendingDeletions(db).countDocuments()) === 0);
+  t.is(await status(send(app.url, 'GET', `/v1/lfg/${own}`)), 404, 'their post is closed');
   t.deepEqual(await members(app, hosted), [], 'their slot is free');
   t.is(await db.collection('credentials').countDocuments({ incarnation }), 0, 'their passwords are gone');
-  t.is(await pendingDeletions(db).countDocuments(), 0);
 });
 
 test('a recorded deletion whose profile still exists never happened: the record goes, the player and posts stay', async (t) => {
@@ -106,8 +107,9 @@ test('a deletion whose answer was lost is finished by the upkeep; a finished one
   t.is(await status(send(app.url, 'GET', '/v1/players/unheard')), 404, 'the profile is gone all the same');
   // As if the minute after which a recorded deletion counts as stopped had passed.
   await pendingDeletions(db).updateMany({}, { $set: { at: new Date(Date.now() - 120_000) } });
-  await eventually(t, 'the deleted player\'s post is closed', async () => (await status(send(app.url, 'GET', `/v1/lfg/${own}`))) === 404);
-  t.deepEqual(await members(app, hosted), []);
+  await eventually(t, 'the record is gone', async () => (await pendingDeletions(db).countDocuments()) === 0);
+  t.is(await status(send(app.url, 'GET', `/v1/lfg/${own}`)), 404, 'their post is closed');
+  t.deepEqual(await members(app, hosted), [], 'their slot is free');
 
   const { auth: second } = await signUp(app.url, 'heard');
   t.is(await status(send(app.url, 'DELETE', '/v1/players/heard', { headers: second })), 204);
