@@ -31,7 +31,7 @@ const group = () => new ObjectId().toHexString();
 const stored = (of: string) => collection.find({ group: of }).sort({ _id: 1 }).toArray();
 
 test('a remover that died blocks the claim\'s release only until its release record is abandoned', async (t) => {
-  const claims = new Claims(collection, 1000);
+  const claims = new Claims(collection, 10_000);
   const of = group();
   const start = Date.now();
   const claim: TestClaim = { _id: `${of}:held`, group: of, owner: 'holder', at: new Date(start - 60 * second) };
@@ -44,7 +44,7 @@ test('a remover that died blocks the claim\'s release only until its release rec
 });
 
 test('concurrent takers of a claim whose holder and whose remover both died: exactly one takes it', async (t) => {
-  const claims = new Claims(collection, 1000);
+  const claims = new Claims(collection, 10_000);
   for (let round = 0; round < 8; round++) {
     const of = group();
     const now = new Date();
@@ -61,7 +61,7 @@ test('concurrent takers of a claim whose holder and whose remover both died: exa
 });
 
 test('a claim recorded without an owner is released by its time, by one remover, never the claim that took its _id', async (t) => {
-  const claims = new Claims(collection, 1000);
+  const claims = new Claims(collection, 10_000);
   const later = group();
   const unowned: TestClaim = { _id: `${later}:unowned`, group: later, at: new Date(Date.now() - 60 * second) };
   await collection.insertOne({ ...unowned, at: new Date() });
@@ -86,7 +86,7 @@ test('a claim recorded without an owner is released by its time, by one remover,
 });
 
 test('a member whose leave died midway can leave again once that leave is abandoned', async (t) => {
-  const repository = new LfgRepository(client.db(), { operationTimeoutMs: 1000 });
+  const repository = new LfgRepository(client.db(), { operationTimeoutMs: 10_000 });
   const post = await storedLfgPost(repository, 1);
   const now = new Date();
   const seat = await repository.join(post, { key: 'stuck', nick: 'Stuck', profile: group() }, now);
@@ -102,7 +102,7 @@ test('a member whose leave died midway can leave again once that leave is abando
 });
 
 test('a member seated for longer than the abandoned age is still a member, not a join that died', async (t) => {
-  const repository = new LfgRepository(client.db(), { operationTimeoutMs: 1000 });
+  const repository = new LfgRepository(client.db(), { operationTimeoutMs: 10_000 });
   const post = await storedLfgPost(repository, 3);
   const now = new Date();
   const member = { key: 'settled', nick: 'settled', profile: group() };
@@ -114,7 +114,7 @@ test('a member seated for longer than the abandoned age is still a member, not a
 /** Joins while the proxy loses the answer to the insert of the join's `claim` (its seat or membership). */
 const lostAnswerJoin = test.macro(async (t, claim: 'seat' | 'member') => {
   const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName);
-  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 1000 });
+  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 10_000 });
   const post = await storedLfgPost(repository, 2);
   const member = { key: 'unlucky', nick: 'unlucky', profile: group() };
   const claimId = Buffer.from(`${post._id}:${claim}:`);
@@ -133,7 +133,7 @@ test('a join whose membership was stored but whose answer was lost gives it up, 
 
 test('a leave whose release record was stored but whose answer was lost does not block the member\'s next leave', async (t) => {
   const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName);
-  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 1000 });
+  const repository = new LfgRepository(viaProxy.db(), { operationTimeoutMs: 10_000 });
   const post = await storedLfgPost(repository, 2);
   if (typeof (await repository.join(post, { key: 'leaver', nick: 'leaver', profile: group() }, new Date())) === 'string') throw new Error('the join failed');
   const releaseRecord = Buffer.from(`${post._id}:seat:0:release:`);

@@ -73,9 +73,10 @@ test('a deletion whose process died after deleting the profile is finished: its 
   const { app, db } = await started('deletions_died');
   const { hosted, own } = await playerWithPosts(app, 'doomed');
   const incarnation = await incarnationOf(db, 'doomed');
-  // What the dead process left: its record, and the profile gone, with nothing else removed.
-  await pendingDeletions(db).insertOne({ _id: incarnation.toHexString(), nick: 'doomed', incarnation, gameKeys: ['rocket league'], at: new Date(Date.now() - 120_000) });
+  // What the dead process left: its record, and the profile gone, with nothing else removed. The profile
+  // goes first: an old record beside a live profile is one whose deletion never happened.
   await db.collection<{ _id: string }>('players').deleteOne({ _id: 'doomed' });
+  await pendingDeletions(db).insertOne({ _id: incarnation.toHexString(), nick: 'doomed', incarnation, gameKeys: ['rocket league'], at: new Date(Date.now() - 120_000) });
 
   // The record goes last, once every step of the cleanup is done.
   await eventually(t, 'the record is gone', async () => (await pendingDeletions(db).countDocuments()) === 0);

@@ -1,6 +1,7 @@
 // Write claims (playerWrites) against the real server: a claim is taken over only once abandoned, which
 // a write bounded by a long operation timeout is not yet, and a writer whose claim was taken over never
 // releases its successor's.
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { MongoClient, MongoNetworkError, ObjectId } from 'mongodb';
 import { WriteClaims } from '../src/players/write-claims.ts';
@@ -84,7 +85,7 @@ test('a claim is abandoned only after twice a long operation timeout', async (t)
 });
 
 test('two writers taking over the same abandoned claim: exactly one of them writes', async (t) => {
-  const claims = new WriteClaims(client.db(), 1000);
+  const claims = new WriteClaims(client.db(), 10_000);
   const writes = client.db().collection<{ _id: string; incarnation: ObjectId; owner: string; at: Date }>('playerWrites');
   for (let round = 0; round < 10; round++) {
     const player = newPlayer();
@@ -92,15 +93,18 @@ test('two writers taking over the same abandoned claim: exactly one of them writ
     await writes.insertOne({ _id: `${player.incarnation.toHexString()}:2`, incarnation: player.incarnation, owner: 'crashed', at: new Date(Date.now() - 10 * minute) });
     let writing = 0;
     let most = 0;
+    let settled = 0;
     const write = async () => {
       writing += 1;
       most = Math.max(most, writing);
-      // Long enough for the other writer to get as far as it can.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The write lasts until the other writer has given up, so the two always overlap; two writers at
+      // once wait for each other until the bound.
+      for (const bound = Date.now() + 2000; settled === 0 && Date.now() < bound; ) await sleep(10);
       writing -= 1;
       return 'written';
     };
-    const results = await Promise.all([claims.whileClaimed(player, new Date(), write), claims.whileClaimed(player, new Date(), write)]);
+    const writer = () => claims.whileClaimed(player, new Date(), write).finally(() => { settled += 1; });
+    const results = await Promise.all([writer(), writer()]);
     t.is(results.filter((result) => result === 'written').length, 1, `round ${String(round)}`);
     t.is(most, 1, `round ${String(round)}`);
     t.deepEqual(await storedClaims(player.incarnation), [], `round ${String(round)}`);
@@ -108,7 +112,7 @@ test('two writers taking over the same abandoned claim: exactly one of them writ
 });
 
 test('a taker that died mid-takeover blocks the abandoned claim only until its own record is abandoned', async (t) => {
-  const claims = new WriteClaims(client.db(), 1000);
+  const claims = new WriteClaims(client.db(), 10_000);
   const writes = client.db().collection<{ _id: string; incarnation: ObjectId; owner: string; at: Date }>('playerWrites');
   const player = newPlayer();
   const claimId = `${player.incarnation.toHexString()}:2`;
@@ -126,8 +130,8 @@ test('a claim stored but whose answer was lost does not block the player\'s next
   const player = newPlayer();
   const claimId = Buffer.from(`${player.incarnation.toHexString()}:2`);
   const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(claimId));
-  await t.throwsAsync(new WriteClaims(viaProxy.db(), 1000).whileClaimed(player, new Date(), () => Promise.resolve('never')), { instanceOf: MongoNetworkError });
+  await t.throwsAsync(new WriteClaims(viaProxy.db(), 10_000).whileClaimed(player, new Date(), () => Promise.resolve('never')), { instanceOf: MongoNetworkError });
   await lost;
-  t.is(await new WriteClaims(client.db(), 1000).whileClaimed(player, new Date(), () => Promise.resolve('written')), 'written');
+  t.is(await new WriteClaims(client.db(), 10_000).whileClaimed(player, new Date(), () => Promise.resolve('written')), 'written');
   t.deepEqual(await storedClaims(player.incarnation), []);
 });

@@ -46,6 +46,8 @@ const serviceMonitorCrd = {
 };
 
 const helmBinaries = helms();
+/** What client-go, and so Helm, asks /apis for. */
+const aggregatedDiscovery = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
 if (plane !== undefined && helmBinaries.length > 0) {
   for (const helm of helmBinaries) {
@@ -149,6 +151,9 @@ if (plane !== undefined && helmBinaries.length > 0) {
 
     await apiCall(plane(), 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', serviceMonitorCrd);
     await waitUntil('the ServiceMonitor CRD to be served', async () => (await plane().api('GET', '/apis/monitoring.coreos.com/v1')).status === 200);
+    // Helm learns of it through discovery (the aggregated form, as client-go asks for it), which catches up later.
+    await waitUntil('the ServiceMonitor CRD to be discovered', async () =>
+      JSON.stringify((await plane().api('GET', '/apis', undefined, aggregatedDiscovery)).body).includes('"monitoring.coreos.com"'));
 
     for (const helm of helmBinaries) {
       const namespace = namespaces.get(helm.label) ?? '';

@@ -26,7 +26,7 @@ export interface ControlPlane {
   /** Environment for helm: the admin kubeconfig, and its discovery cache in the throwaway directory. */
   readonly env: NodeJS.ProcessEnv;
   /** One request to the API server as the admin; resolves with any status. */
-  api(method: string, apiPath: string, body?: unknown): Promise<KubeResponse>;
+  api(method: string, apiPath: string, body?: unknown, accept?: string): Promise<KubeResponse>;
   /** Stops the processes this started (by pid) and removes the data directory. */
   stop(): Promise<void>;
 }
@@ -114,7 +114,7 @@ export async function startControlPlane(binaries: ControlPlaneBinaries): Promise
     const certificate = path.join(dir, 'certs', 'apiserver.crt');
     const server = `https://127.0.0.1:${String(apiPort)}`;
     let ca: Buffer | undefined;
-    const api = async (method: string, apiPath: string, body?: unknown): Promise<KubeResponse> => {
+    const api = async (method: string, apiPath: string, body?: unknown, accept = 'application/json'): Promise<KubeResponse> => {
       ca ??= await readFile(certificate);
       const payload = body === undefined ? undefined : JSON.stringify(body);
       return new Promise((resolve, reject) => {
@@ -123,7 +123,7 @@ export async function startControlPlane(binaries: ControlPlaneBinaries): Promise
           {
             method,
             ca,
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+            headers: { authorization: `Bearer ${token}`, accept, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
             timeout: 30_000,
           },
           (response) => {
