@@ -1,4 +1,4 @@
-// `npm run mutate`: does the suite catch realistic bugs? Each mutation below is a small edit of src/ that
+// `npm run mutate`: does the suite catch realistic bugs? Each mutation below is a small edit of src/ (or chart/) that
 // breaks one promise of the README. In a scratch copy of the repository, the script applies them one at a
 // time, builds, runs the test files that should notice, and reports which test killed each mutation and
 // which mutations survived. Needs MONGODB_URI (and helm etc. only if a listed test file needs them).
@@ -424,6 +424,14 @@ const mutations: readonly Mutation[] = [
     replace: '      if (current === undefined) throw precondition?.match === undefined ? missing(nick) : preconditionFailed(nick);',
     tests: ['test/accounts-api.test.ts'],
     match: ['the operator token*'],
+  },
+  {
+    bug: 'the MongoDB bootstrap keeps a connection to every member it asks, for as long as it runs',
+    file: 'chart/files/mongodb/bootstrap.js',
+    search: '  } finally {\n    conn.close();\n  }',
+    replace: '  } finally {\n  }',
+    tests: ['test/chart/mongodb-scripts.test.ts'],
+    match: ['replica set: with another member primary*'],
   },
 ];
 

@@ -99,8 +99,8 @@ const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(tex
 
 /** One scripted mongod. Its host name is 127.0.0.1:<port>, as it would be listed in a replica-set config. */
 export class ScriptedMember {
-  /** Every command received, in order (name and body). */
-  readonly received: { name: string; body: Doc }[] = [];
+  /** Every command received, in order: name, body, and when (performance.now(), comparable across members). */
+  readonly received: { name: string; body: Doc; at: number }[] = [];
   host = '';
   config: ReplicaSetConfig | undefined;
   state: MemberState | undefined;
@@ -225,7 +225,7 @@ export class ScriptedMember {
 
   private answer(body: Doc, session: Session, legacy: boolean): Doc {
     const name = commandName(body);
-    this.received.push({ name, body });
+    this.received.push({ name, body, at: performance.now() });
     try {
       return { ...this.run(name.toLowerCase(), body, session, legacy), ok: 1 };
     } catch (error) {
