@@ -146,6 +146,14 @@ test('20 players joining 3 free slots at once: exactly 3 join, 17 get 409', asyn
   t.is(after.members.length, 3);
   t.is(after.freeSlots, 0);
   t.is(new Set(after.members.map((member) => member.nick)).size, 3);
+  // Joins the server handled one after another would prove nothing: their log lines (end time and duration)
+  // must show some of them running at once.
+  const joins = api.logs
+    .filter((line) => line.msg === 'request' && line.path === `/v1/lfg/${created.id}/members`)
+    .map((line) => ({ end: Date.parse(String(line.time)), start: Date.parse(String(line.time)) - Number(line.durationMs) }))
+    .sort((a, b) => a.start - b.start);
+  t.is(joins.length, 20);
+  t.true(joins.some((join, index) => index > 0 && joins.slice(0, index).some((earlier) => earlier.end > join.start)), 'the joins overlapped');
 });
 
 test('contacts are shown to the owner and the members only', async (t) => {
