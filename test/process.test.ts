@@ -15,7 +15,7 @@ import { databaseUri, serverUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { send, validPlayer, type ProblemBody } from './helpers/players.ts';
 import { freePort, startSlowPost } from './helpers/net.ts';
 import { RawConnection } from './helpers/raw-http.ts';
-import { runServerToExit, startServerProcess, type ServerProcess } from './helpers/server-process.ts';
+import { loggedAt, runServerToExit, startServerProcess, type ServerProcess } from './helpers/server-process.ts';
 import { firstHost, TcpProxy } from './helpers/tcp-proxy.ts';
 
 const shutdownDelayMs = 1500;
@@ -31,16 +31,6 @@ async function startServer(env: Record<string, string> = {}): Promise<ServerProc
     ...env,
   });
   return server;
-}
-
-/** Resolves once the server has logged a line starting with `message`: the line's own time, in ms. */
-async function logged(server: ServerProcess, message: string): Promise<number> {
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-    const line = server.logs.find((entry) => String(entry.msg).startsWith(message));
-    if (line !== undefined) return Date.parse(String(line.time));
-    await sleep(20);
-  }
-  throw new Error(`the server never logged "${message}"`);
 }
 
 const canConnect = (port: number) =>
@@ -61,13 +51,13 @@ test('SIGTERM: readiness fails at once, in-flight requests finish, new connectio
 
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');
-  await logged(server, 'shutdown started');
+  await loggedAt(server, 'shutdown started');
   t.is((await fetch(`${server.url}/readyz`)).status, 503, 'readiness fails during the delay');
   t.is((await fetch(`${server.url}/healthz`)).status, 200, 'liveness holds: the process still serves');
   t.is((await send(server.url, 'GET', '/status')).status, 200, 'still serving during the delay');
 
   // The delay, then half a second of responses saying Connection: close, then the listener closes.
-  const closedAt = await logged(server, 'no longer accepting connections');
+  const closedAt = await loggedAt(server, 'no longer accepting connections');
   t.true(closedAt - signalledAt >= shutdownDelayMs, 'the listener closes after the delay');
   const refusing = Date.now() + 2000;
   while ((await canConnect(server.port)) && Date.now() < refusing) await sleep(50);
@@ -115,7 +105,7 @@ test('HEALTH_PORT: the probes answer there while every connection PORT allows is
   t.is(refused?.headers['content-type'], 'application/problem+json');
 
   server.child.kill('SIGTERM');
-  await logged(server, 'shutdown started');
+  await loggedAt(server, 'shutdown started');
   t.is((await fetch(`${health}/readyz`)).status, 503, 'readiness fails at once on the health port too');
   t.is((await fetch(`${health}/healthz`)).status, 200);
   for (const connection of held) connection.destroy();

@@ -9,7 +9,7 @@ import test from 'ava';
 import { waitForStatus } from './helpers/app.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { send, validPlayer } from './helpers/players.ts';
-import { startServerProcess } from './helpers/server-process.ts';
+import { loggedAt, startServerProcess } from './helpers/server-process.ts';
 
 const clients = 16;
 const shutdownDelayMs = 1000;
@@ -81,9 +81,7 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
       agent.destroy();
     }
   });
-  const draining = async () => {
-    while (Date.now() < deadline && !server.logs.some((line) => String(line.msg).startsWith('draining'))) await sleep(5);
-  };
+  const draining = () => loggedAt(server, 'draining');
   // Keep-alive clients idle when draining begins, that send right after: their connections must still
   // take one more request, and its answer must tell them to close.
   const idle = Array.from({ length: 4 }, async () => {
@@ -134,8 +132,7 @@ test('SIGTERM under keep-alive load: every accepted request is answered, then cl
   t.deepEqual(cutOff, [], 'no request cut off a keep-alive connection');
   t.deepEqual(handled.filter((line) => !answeredIds.has(String(line.requestId))), [], 'every request the server handled reached its client');
   t.true(answered.every((outcome) => outcome.status === 200), 'every answer is a 200');
-  const drainLine = server.logs.find((line) => String(line.msg).startsWith('draining'));
-  const drainedAt = Date.parse(String(drainLine?.time));
+  const drainedAt = await loggedAt(server, 'draining');
   t.true(drainedAt - signalledAt >= shutdownDelayMs, 'draining began after the delay');
   t.true(answered.some((outcome) => outcome.at > signalledAt && outcome.at < drainedAt), 'served during the delay');
   // Sent once draining had begun, so read by the server after it: each answer must tell the client to close.

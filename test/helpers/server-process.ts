@@ -1,6 +1,7 @@
 // Runs the built server (dist/main.js) as a real child process, as the container does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** Any 32+ bytes: processes under test need a signing key unless they run the embedded MongoDB. */
@@ -19,6 +20,17 @@ export interface ServerProcess {
   output(): string;
   /** Resolves with the exit code (or signal) once the process has ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Resolves once the server has logged a line starting with `message`, with that line's time (ms). */
+export async function loggedAt(server: ServerProcess, message: string, timeoutMs = 20_000): Promise<number> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    const line = server.logs.find((entry) => String(entry.msg).startsWith(message));
+    if (line !== undefined) return Date.parse(String(line.time));
+    // Short: a test may have to act within the half second that follows a shutdown step.
+    await sleep(5);
+  }
+  throw new Error(`the server did not log "${message}" within ${String(timeoutMs)} ms`);
 }
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
