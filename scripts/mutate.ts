@@ -426,6 +426,22 @@ const mutations: readonly Mutation[] = [
     match: ['the operator token*'],
   },
   {
+    bug: 'a client that expects 100-continue is asked for its body before its token is checked',
+    file: 'src/service.ts',
+    search: '  holdContinue(server);\n',
+    replace: '',
+    tests: ['test/connections.test.ts'],
+    match: ['Expect: 100-continue*'],
+  },
+  {
+    bug: 'a client that expects 100-continue is asked for a body declared over the limit',
+    file: 'src/http/route.ts',
+    search: "if (!(Number(ctx.get('Content-Length')) > limitBytes)) inviteBody(ctx.req, ctx.res);",
+    replace: 'inviteBody(ctx.req, ctx.res);',
+    tests: ['test/connections.test.ts'],
+    match: ['Expect: 100-continue*'],
+  },
+  {
     bug: 'the MongoDB bootstrap keeps a connection to every member it asks, for as long as it runs',
     file: 'chart/files/mongodb/bootstrap.js',
     search: '  } finally {\n    conn.close();\n  }',

@@ -52,15 +52,18 @@ export function createApp(deps: AppDependencies): App {
   registerRoutes(
     router,
     routes,
-    bodyParser({
-      enableTypes: ['json'],
-      // The route has already checked the media type against its own list (JSON or merge patch).
-      detectJSON: () => true,
-      jsonLimit: String(deps.bodyLimitBytes),
-      // Any JSON value parses: the route's schema then says that it must be an object, in its own words,
-      // rather than the parser calling `null` or `"text"` invalid JSON.
-      jsonStrict: false,
-    }),
+    {
+      parse: bodyParser({
+        enableTypes: ['json'],
+        // The route has already checked the media type against its own list (JSON or merge patch).
+        detectJSON: () => true,
+        jsonLimit: String(deps.bodyLimitBytes),
+        // Any JSON value parses: the route's schema then says that it must be an object, in its own words,
+        // rather than the parser calling `null` or `"text"` invalid JSON.
+        jsonStrict: false,
+      }),
+      limitBytes: deps.bodyLimitBytes,
+    },
     identifyCaller((token) => deps.accounts.authenticate(token)),
   );
 

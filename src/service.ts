@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { MongoSettings } from './config/mongo.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { ConnectionDrain } from './http/connections.ts';
+import { holdContinue } from './http/expect-continue.ts';
 import type { ServiceInfo } from './http/routes/service.ts';
 import { attachLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
@@ -110,6 +111,7 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
   };
   const server = createServer(serverOptions, connections.listener(app.handle));
   server.maxConnections = http.maxConnections;
+  holdContinue(server);
   // Uncapped: clients holding every connection of PORT must not fail the liveness probe and restart the pod.
   const healthServer = config.healthPort === undefined ? undefined : createServer(serverOptions);
   server.on('clientError', connections.refuse);

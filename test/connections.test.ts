@@ -1,9 +1,10 @@
 // Keep-alive connections after an early rejection: a request answered before its body was read (413,
 // 415, 400) must leave the connection usable, or close it cleanly after a complete response saying so.
+// A client that sends `Expect: 100-continue` is asked for its body only once the rest is accepted.
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { startTestApp, type TestApp } from './helpers/app.ts';
-import { validPlayer } from './helpers/players.ts';
+import { signUp, validPlayer } from './helpers/players.ts';
 import { RawConnection, type RawResponse } from './helpers/raw-http.ts';
 
 let api: TestApp;
@@ -79,6 +80,40 @@ test('a small rejected body that was read in full keeps the connection alive', a
   t.is((await connection.response())?.status, 400);
   await connection.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   t.is((await connection.response())?.status, 200);
+});
+
+test('Expect: 100-continue: the body is asked for only once the token, access, media type and declared size are accepted', async (t) => {
+  const { token } = await signUp(api.url, 'continue_writer');
+  const body = JSON.stringify({ bio: 'sent once asked' });
+  const head = (headers: string, length = Buffer.byteLength(body)) =>
+    `PATCH /v1/players/continue_writer HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: ${String(length)}\r\n${headers}\r\n`;
+  const mergePatch = 'Content-Type: application/merge-patch+json\r\n';
+
+  const accepted = await RawConnection.open(port);
+  t.teardown(() => { accepted.destroy(); });
+  await accepted.write(head(`${mergePatch}Authorization: Bearer ${token}\r\n`));
+  t.is((await accepted.response())?.status, 100, 'asked for the body');
+  await accepted.write(body);
+  const written = await accepted.response();
+  t.is(written?.status, 200);
+  t.regex(written?.body ?? '', /sent once asked/);
+
+  const refusals: [string, string, number, number?][] = [
+    ['no token', mergePatch, 401],
+    ['another player\'s token', `${mergePatch}Authorization: Bearer ${(await signUp(api.url, 'continue_other')).token}\r\n`, 403],
+    ['an unsupported media type', `Content-Type: text/plain\r\nAuthorization: Bearer ${token}\r\n`, 415],
+    ['a declared size over the limit', `${mergePatch}Authorization: Bearer ${token}\r\n`, 413, 4096],
+  ];
+  for (const [what, headers, status, length] of refusals) {
+    const refused = await RawConnection.open(port);
+    t.teardown(() => { refused.destroy(); });
+    await refused.write(head(headers, length));
+    const answer = await refused.response();
+    t.is(answer?.status, status, `${what}: refused without asking for the body`);
+    t.is(answer?.headers.connection, 'close', what);
+    await refused.closed;
+    t.false(refused.error !== undefined, `${what}: closed cleanly`);
+  }
 });
 
 test('clients that trickle their headers or body are disconnected within the configured timeouts; connections are capped', async (t) => {

@@ -18,7 +18,7 @@ test('a refinement that throws answers 400 problem+json pointing at the input, a
   const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } });
   const router = new Router();
   const throwing = z.strictObject({ code: z.string().refine(() => { throw new RangeError('invalid_argument'); }) });
-  registerRoutes(router, [defineRoute({ method: 'get', path: '/check', operationId: 'check', summary: 'check', tag: 'test', query: throwing, responses: {}, handle: (ctx) => { ctx.body = {}; } })], (_ctx, next) => next(), (_ctx, next) => next());
+  registerRoutes(router, [defineRoute({ method: 'get', path: '/check', operationId: 'check', summary: 'check', tag: 'test', query: throwing, responses: {}, handle: (ctx) => { ctx.body = {}; } })], { parse: (_ctx, next) => next(), limitBytes: 0 }, (_ctx, next) => next());
   const koa = new Koa();
   koa.silent = true;
   koa.use(requestEnvelope(createLogger('info', sink), createMetrics())).use(router.routes());

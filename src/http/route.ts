@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Access } from '../auth/caller.ts';
 import { AppError, unknownField, validationError } from '../errors.ts';
 import { authorize } from './authentication.ts';
+import { inviteBody } from './expect-continue.ts';
 import type { RequestState } from './request-context.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -27,6 +28,12 @@ export interface RouteInput<P, Q, B> {
 /** No parameters at all: unknown ones are rejected, so typos and injected keys are never ignored. */
 const none = z.strictObject({});
 type None = typeof none;
+
+/** How routes read a body: `parse` refuses one over `limitBytes`. */
+export interface BodyReader {
+  readonly parse: Middleware;
+  readonly limitBytes: number;
+}
 
 /** `next` for a middleware run on its own, inside a route. */
 const settled = () => Promise.resolve();
@@ -55,11 +62,12 @@ export function defineRoute<P extends z.ZodType = None, Q extends z.ZodType = No
 }
 
 /**
- * Registers every route. `parseBody` (a JSON body parser) runs inside the route, after the media type
- * check, so only routes that take a body parse one, and body errors are labelled with their route.
+ * Registers every route. `bodyReader.parse` (a JSON body parser, refusing more than `limitBytes`) runs in the
+ * route, after the media type check, so only routes that take a body parse one, and body errors are
+ * labelled with their route.
  * `identifyCaller` runs first on routes that declare an `access`.
  */
-export function registerRoutes(router: Router, routes: readonly RouteSpec[], parseBody: Middleware, identifyCaller: Middleware): void {
+export function registerRoutes(router: Router, routes: readonly RouteSpec[], bodyReader: BodyReader, identifyCaller: Middleware): void {
   for (const route of routes) {
     const { access } = route;
     router[route.method](route.path, ...(access === undefined ? [] : [identifyCaller]), async (ctx) => {
@@ -70,7 +78,7 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], par
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
-        await readBody(ctx, parseBody);
+        await readBody(ctx, bodyReader);
         // The token was checked before the body, which may take until the request timeout to arrive: a
         // token revoked meanwhile (password change, deleted profile) must not write with it.
         if (access !== undefined) {
@@ -143,12 +151,14 @@ const acceptedEncodings = 'gzip, deflate, br';
  * Reading the body fails only because of the body: too large (413), an unknown Content-Encoding (415),
  * not JSON, not decodable per its Content-Encoding, cut short. Everything but a parser fault is a 4xx.
  */
-async function readBody(ctx: Context, parseBody: Middleware): Promise<void> {
+async function readBody(ctx: Context, { parse, limitBytes }: BodyReader): Promise<void> {
+  // One declared over the limit is refused unread (by the parser, below): the client is not asked for it.
+  if (!(Number(ctx.get('Content-Length')) > limitBytes)) inviteBody(ctx.req, ctx.res);
   // RFC 9110 §8.4.1: codings are case-insensitive, and x-gzip is gzip; the parser knows lower-case names only.
   const encoding = ctx.req.headers['content-encoding'];
   if (encoding !== undefined) ctx.req.headers['content-encoding'] = encoding.trim().toLowerCase().replace(/^x-gzip$/, 'gzip');
   try {
-    await parseBody(ctx, settled);
+    await parse(ctx, settled);
   } catch (error) {
     throw bodyProblem(ctx, error);
   }
