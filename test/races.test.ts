@@ -68,15 +68,18 @@ async function incarnationOf(nick: string): Promise<ObjectId> {
   return stored.incarnation;
 }
 
-/** Sends a request's head now and its body when the returned function is called; resolves to the response. */
+/**
+ * Sends a request's head now, and resolves once the server has accepted its token and asks for the body
+ * (100 Continue); the returned function sends the body and resolves to the response.
+ */
 async function sendHeadFirst(app: TestApp, method: string, path: string, token: string, contentType: string, body: unknown): Promise<() => Promise<{ status: number; headers: Record<string, string> }>> {
   const payload = JSON.stringify(body);
   const connection = await RawConnection.open(Number(new URL(app.url).port));
   await connection.write(
-    `${method} ${path} HTTP/1.1\r\nHost: playerfinder\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${contentType}\r\nContent-Length: ${String(Buffer.byteLength(payload))}\r\n\r\n`,
+    `${method} ${path} HTTP/1.1\r\nHost: playerfinder\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${contentType}\r\nContent-Length: ${String(Buffer.byteLength(payload))}\r\nExpect: 100-continue\r\n\r\n`,
   );
-  // Long enough for the token to be checked before the revocation below, even on a loaded machine.
-  await sleep(300);
+  const asked = await connection.response();
+  if (asked?.status !== 100) throw new Error(`the token was not accepted before the body: ${JSON.stringify(asked)}`);
   return async () => {
     await connection.write(payload);
     const response = await connection.response();
