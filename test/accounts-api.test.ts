@@ -204,6 +204,18 @@ test('a login whose pruning of old attempts fails still logs in', async (t) => {
   t.is(response.status, 200, response.text);
 });
 
+test('a login with the right password whose attempt record cannot be forgotten still logs in', async (t) => {
+  const proxy = await proxyToTestServer(t);
+  const app = await startApp('accounts_forget_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_forget_lost')) });
+  t.is((await call('POST', '/v1/players', { body: validPlayer('unforgotten') }, app)).status, 201);
+  // The delete of this attempt's own record (by _id, unlike the prune's by time).
+  const forget = [Buffer.from('delete'), Buffer.from('loginAttempts'), Buffer.from('_id')];
+  const lost = proxy.loseAnswerTo((command) => forget.every((part) => command.includes(part)) && !command.includes(Buffer.from('$lt')));
+  const response = await call('POST', '/v1/auth/token', { body: { nick: 'unforgotten', password: testPassword } }, app);
+  await lost;
+  t.is(response.status, 200, response.text);
+});
+
 test('a password change stored but whose answer was lost is reported as made', async (t) => {
   const proxy = await proxyToTestServer(t);
   const app = await startApp('accounts_change_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_change_lost')) });

@@ -148,7 +148,7 @@ export class AccountService {
     const now = this.#now();
     const attempt = await this.#repository.recordAttempt(nick, now, this.#windowMs);
     if ((await this.#repository.countRecentAttempts(nick, new Date(now.getTime() - this.#windowMs), this.#limit + 1)) > this.#limit) {
-      await this.#repository.forgetAttempt(attempt);
+      await this.#forget(attempt);
       this.#onLogin('throttled');
       throw await this.#throttled(nick, now);
     }
@@ -159,7 +159,7 @@ export class AccountService {
       matches = await this.#hasher.verify(password, credential?.hash);
     } catch (error) {
       // Not judged (e.g. the hash queue was full): not a failure to count against the nick.
-      await this.#repository.forgetAttempt(attempt).catch(() => undefined);
+      await this.#forget(attempt);
       throw error;
     }
     if (!matches) {
@@ -168,9 +168,17 @@ export class AccountService {
       await this.#repository.markFailed(attempt).catch(() => undefined);
       return undefined;
     }
-    await this.#repository.forgetAttempt(attempt);
+    await this.#forget(attempt);
     this.#onLogin('success');
     return credential;
+  }
+
+  /**
+   * Stops counting an attempt that was not a failure. Should that fail, the attempt is taken for a failure
+   * once it is checkAbandonedMs old: throttling errs on the strict side, and the caller gets its answer.
+   */
+  async #forget(attempt: ObjectId): Promise<void> {
+    await this.#repository.forgetAttempt(attempt).catch(() => undefined);
   }
 
   /**
