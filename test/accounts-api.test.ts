@@ -192,27 +192,27 @@ test('a sign-up whose profile was stored but whose answer was lost can log in; i
   t.is((await call('POST', '/v1/players', { body: validPlayer('answer_lost') }, app)).status, 409);
 });
 
-test('a login whose pruning of old attempts fails still logs in', async (t) => {
+/** Signs `nick` up, then logs in while the proxy to MongoDB cuts the connection before the answer to a delete of login attempts that `matches`. */
+async function loginLosingAttemptDelete(t: ExecutionContext, nick: string, matches: (command: Buffer) => boolean): Promise<JsonResponse> {
   const proxy = await proxyToTestServer(t);
-  const app = await startApp('accounts_prune_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_prune_lost')) });
-  t.is((await call('POST', '/v1/players', { body: validPlayer('pruner') }, app)).status, 201);
-  // The app's first login prunes; the connection is cut before the server's answer to that delete.
-  const prune = [Buffer.from('delete'), Buffer.from('loginAttempts'), Buffer.from('$lt')];
-  const lost = proxy.loseAnswerTo((command) => prune.every((part) => command.includes(part)));
-  const response = await call('POST', '/v1/auth/token', { body: { nick: 'pruner', password: testPassword } }, app);
+  const app = await startApp(`accounts_${nick}`, { MONGODB_URI: proxy.uri(uniqueDatabaseName(`accounts_${nick}`)) });
+  t.is((await call('POST', '/v1/players', { body: validPlayer(nick) }, app)).status, 201);
+  const attemptsDelete = [Buffer.from('delete'), Buffer.from('loginAttempts')];
+  const lost = proxy.loseAnswerTo((command) => attemptsDelete.every((part) => command.includes(part)) && matches(command));
+  const response = await call('POST', '/v1/auth/token', { body: { nick, password: testPassword } }, app);
   await lost;
+  return response;
+}
+
+test('a login whose pruning of old attempts fails still logs in', async (t) => {
+  // The app's first login prunes, by time.
+  const response = await loginLosingAttemptDelete(t, 'pruner', (command) => command.includes(Buffer.from('$lt')));
   t.is(response.status, 200, response.text);
 });
 
 test('a login with the right password whose attempt record cannot be forgotten still logs in', async (t) => {
-  const proxy = await proxyToTestServer(t);
-  const app = await startApp('accounts_forget_lost', { MONGODB_URI: proxy.uri(uniqueDatabaseName('accounts_forget_lost')) });
-  t.is((await call('POST', '/v1/players', { body: validPlayer('unforgotten') }, app)).status, 201);
-  // The delete of this attempt's own record (by _id, unlike the prune's by time).
-  const forget = [Buffer.from('delete'), Buffer.from('loginAttempts'), Buffer.from('_id')];
-  const lost = proxy.loseAnswerTo((command) => forget.every((part) => command.includes(part)) && !command.includes(Buffer.from('$lt')));
-  const response = await call('POST', '/v1/auth/token', { body: { nick: 'unforgotten', password: testPassword } }, app);
-  await lost;
+  // The delete of this attempt's own record: by _id, unlike the prune's by time.
+  const response = await loginLosingAttemptDelete(t, 'unforgotten', (command) => command.includes(Buffer.from('_id')) && !command.includes(Buffer.from('$lt')));
   t.is(response.status, 200, response.text);
 });
 
