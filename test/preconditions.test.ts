@@ -55,6 +55,8 @@ test('a write that changes nothing writes nothing: the ETag and updatedAt stay, 
   const unchanged = [
     await call('PATCH', '/v1/players/idle_writer', { body: {} }),
     await call('PATCH', '/v1/players/idle_writer', { body: { age: before.age, firstName: ` ${before.firstName} ` } }),
+    // The nick keeps its first spelling: one differing in letter case only is no change either.
+    await call('PATCH', '/v1/players/idle_writer', { body: { nick: 'IDLE_Writer' } }),
     await call('PUT', '/v1/players/idle_writer', { body: sameProfile, headers: { 'If-Match': created } }),
   ];
   for (const response of unchanged) {

@@ -103,7 +103,7 @@ export class PlayerService {
     return this.#writeLatest(nick, precondition, writer, (current, now) => {
       const merged = playerInputSchema.safeParse(applyMergePatch(editableFields(current), patch));
       if (!merged.success) throw validationError(merged.error, 'body');
-      return this.#replaceIfChanged(current, merged.data, now);
+      return this.#replaceIfChanged(current, { ...merged.data, nick: current.player.nick }, now);
     });
   }
 
