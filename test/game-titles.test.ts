@@ -75,3 +75,19 @@ test('a title taken up by a player while it was being dropped comes back with it
   t.deepEqual(answers, [], 'asked before and after the delete');
   await db.dropDatabase();
 });
+
+test('a title is one game however its characters are encoded: search, matches and /v1/games see one', async (t) => {
+  // A composed "é" (U+00E9), then "e" followed by a combining acute accent, then full-width letters.
+  const spellings = ['Pok\u00e9mon Unite', 'Poke\u0301mon Unite', '\uff30\uff4f\uff4b\u00e9mon Unite'];
+  for (const [index, title] of spellings.entries()) {
+    t.is((await call('POST', '/v1/players', { body: validPlayer(`t_unicode${String(index)}`, games(title)) })).status, 201);
+  }
+  for (const title of spellings) {
+    const found = await call('GET', `/v1/players?game=${encodeURIComponent(title)}`);
+    t.deepEqual((found.body as { items: { nick: string }[] }).items.map((player) => player.nick).sort(), ['t_unicode0', 't_unicode1', 't_unicode2'], title);
+  }
+  const matched = await call('GET', '/v1/players/t_unicode1/matches');
+  t.deepEqual((matched.body as { items: { player: { nick: string } }[] }).items.map((match) => match.player.nick).sort(), ['t_unicode0', 't_unicode2']);
+  const listed = (await call('GET', '/v1/games?limit=100')).body as { items: { title: string; players: number }[] };
+  t.deepEqual(listed.items.filter((entry) => entry.title.normalize('NFKC').toLowerCase().includes('mon unite')), [{ title: 'Pok\u00e9mon Unite', players: 3 }]);
+});
