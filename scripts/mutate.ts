@@ -39,6 +39,20 @@ const mutations: readonly Mutation[] = [
     tests: ['test/preconditions.test.ts', 'test/players-api.test.ts'],
   },
   {
+    bug: 'a PATCH repeating the nick in another letter case writes a new version',
+    file: 'src/players/service.ts',
+    search: 'this.#replaceIfChanged(current, { ...merged.data, nick: current.player.nick }, now)',
+    replace: 'this.#replaceIfChanged(current, merged.data, now)',
+    tests: ['test/preconditions.test.ts'],
+  },
+  {
+    bug: 'a title typed with a decomposed accent or full-width letters is another game',
+    file: 'src/players/keys.ts',
+    search: "value.normalize('NFKC').trim()",
+    replace: 'value.trim()',
+    tests: ['test/game-titles.test.ts'],
+  },
+  {
     bug: 'body nick compared case-sensitively on PUT/PATCH',
     file: 'src/players/service.ts',
     search: 'normaliseKey(bodyNick) !== normaliseKey(pathNick)',
