@@ -53,6 +53,13 @@ const mutations: readonly Mutation[] = [
     tests: ['test/game-titles.test.ts'],
   },
   {
+    bug: 'If-Match ignored on writes to resources without an ETag: the write happens anyway',
+    file: 'src/http/route.ts',
+    search: '      if (entityTagsRefused) refuseEntityTags(ctx);\n',
+    replace: '',
+    tests: ['test/preconditions.test.ts'],
+  },
+  {
     bug: 'body nick compared case-sensitively on PUT/PATCH',
     file: 'src/players/service.ts',
     search: 'normaliseKey(bodyNick) !== normaliseKey(pathNick)',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Access } from './auth/caller.ts';
 import { probePaths } from './http/probes.ts';
 import { problem } from './http/responses.ts';
-import { openApiPath, type ResponseSpec, type RouteSpec } from './http/route.ts';
+import { openApiPath, refusesEntityTags, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
 const jsonSchemaOptions = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
 
@@ -59,6 +59,9 @@ function forbidden(access: Exclude<Access, 'optional'>): string {
 /** Every route refuses query parameters it does not take (route.ts), so every route may answer 400. */
 const unknownParameter = problem('A query parameter the operation does not take');
 
+/** Writes on resources without an ETag refuse an If-Match that lists tags (route.ts). */
+const noEntityTags: Record<number, ResponseSpec> = { 412: problem('If-Match lists entity tags; this resource has none (only If-Match: * holds)') };
+
 function responseObjects(responses: Readonly<Record<number, ResponseSpec>>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(responses).map(([status, response]) => [
@@ -72,8 +75,13 @@ function responseObjects(responses: Readonly<Record<number, ResponseSpec>>): Rec
   );
 }
 
-/** Answered by terminus, except with a query string: then by the app, as a 400. */
-const probeResponses = { 200: { description: 'OK' }, 400: problem('A query string: the health checks take none'), 503: { description: 'Not ready / shutting down' } };
+/** Answered by terminus (its bodies: lifecycle.ts), except with a query string: then by the app, as a 400. */
+const probeBody = (status: 'ok' | 'error') => z.object({ status: z.literal(status) });
+const probeResponses = {
+  200: { description: 'OK', schema: probeBody('ok') },
+  400: problem('A query string: the health checks take none'),
+  503: { description: 'Not ready / shutting down', schema: probeBody('error') },
+};
 
 function operation(route: RouteSpec): Record<string, unknown> {
   const access = accessDocumentation(route.access);
@@ -82,7 +90,7 @@ function operation(route: RouteSpec): Record<string, unknown> {
     ...(route.query === undefined ? [] : schemaParameters(route.query, 'query')),
     ...(route.headers ?? []).map((header) => ({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } })),
   ];
-  const responses = responseObjects({ 400: unknownParameter, ...access.responses, ...route.responses });
+  const responses = responseObjects({ 400: unknownParameter, ...access.responses, ...(refusesEntityTags(route) ? noEntityTags : {}), ...route.responses });
   const body = route.body;
   return {
     operationId: route.operationId,

@@ -89,6 +89,30 @@ test('a body nick that differs from the path only in letter case is accepted on 
   t.like(patch.body, { nick: 'Case_Body', age: 32 });
 });
 
+test('a write on a resource without an ETag, sent with If-Match listing tags, gets 412 and changes nothing; If-Match: * goes through', async (t) => {
+  await create('tagless_writer');
+  const auth = { Authorization: `Bearer ${tokens.get('tagless_writer') ?? ''}` };
+  const startsAt = new Date(Date.now() + 3_600_000).toISOString();
+  const published = await send(api.url, 'POST', '/v1/lfg', { body: { game: 'Chess', platform: 'pc', region: 'eu', languages: ['en'], competitive: false, slots: 2, startsAt }, headers: auth });
+  t.is(published.status, 201, published.text);
+  const post = `/v1/lfg/${(published.body as { id: string }).id}`;
+
+  const newPassword = 'a tagless new passphrase';
+  const refused = [
+    await send(api.url, 'DELETE', post, { headers: { ...auth, 'If-Match': '"anything"' } }),
+    await send(api.url, 'PUT', '/v1/players/tagless_writer/password', { body: { currentPassword: testPassword, newPassword }, headers: { ...auth, 'If-Match': 'W/"x", "y"' } }),
+  ];
+  for (const response of refused) {
+    t.is(response.status, 412, response.text);
+    t.regex((response.body as ProblemBody).detail, /has none/);
+  }
+  t.is((await send(api.url, 'GET', post, { headers: auth })).status, 200, 'the post is still open');
+  t.is(typeof (await login(api.url, 'tagless_writer', testPassword)), 'string', 'the password is unchanged');
+
+  const changed = await send(api.url, 'PUT', '/v1/players/tagless_writer/password', { body: { currentPassword: testPassword, newPassword }, headers: { ...auth, 'If-Match': '*' } });
+  t.is(changed.status, 204, changed.text);
+});
+
 test('a write that runs out of retries gets 409 and changes nothing', async (t) => {
   const etag = await create('pile_up');
   const { nick: _nick, ...replacement } = validProfile('pile_up', { age: 99 });

@@ -70,6 +70,7 @@ export function defineRoute<P extends z.ZodType = None, Q extends z.ZodType = No
 export function registerRoutes(router: Router, routes: readonly RouteSpec[], bodyReader: BodyReader, identifyCaller: Middleware): void {
   for (const route of routes) {
     const { access } = route;
+    const entityTagsRefused = refusesEntityTags(route);
     router[route.method](route.path, ...(access === undefined ? [] : [identifyCaller]), async (ctx) => {
       // A route without parameters skips validation when there are none to check, as on most requests.
       const params = route.params === undefined ? {} : parse(ctx, route.params, ctx.params, 'path');
@@ -87,10 +88,27 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], bod
         }
         body = parse(ctx, route.body.schema, requestBody(ctx), 'body');
       }
+      if (entityTagsRefused) refuseEntityTags(ctx);
       await route.handle(ctx, { params, query, body });
     });
   }
   answerOptions(router, routes);
+}
+
+/**
+ * Whether the route is a write on a resource without entity tags (the player routes read If-Match
+ * themselves): a client sending If-Match there must not have its write applied unconditionally.
+ */
+export const refusesEntityTags = (route: RouteSpec): boolean => route.method !== 'get' && route.headers?.some((header) => header.name === 'If-Match') !== true;
+
+/**
+ * RFC 9110 §13.1.1: a server must evaluate If-Match before acting. A resource without entity tags matches
+ * none that a client lists, so only `*` (any current representation) lets the request through.
+ */
+function refuseEntityTags(ctx: Context): void {
+  const listed = ctx.req.headers['if-match']?.trim();
+  if (listed === undefined || listed === '' || listed === '*') return;
+  throw new AppError(412, { detail: 'If-Match lists entity tags, but this resource has none, so none can match; send If-Match: * or no If-Match.' });
 }
 
 /** The header naming the media types a method's body may have (RFC 5789 §3.1; W3C LDP §7.1). */
