@@ -109,12 +109,14 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
     // How often Node enforces the two timeouts above (default 30 s, far coarser than they are).
     connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs / 2),
   };
-  const server = createServer(serverOptions, connections.listener(app.handle));
+  // The app refuses a missing or repeated Host as a problem (http/request-head.ts), not Node as a bare 400.
+  const server = createServer({ ...serverOptions, requireHostHeader: false }, connections.listener(app.handle));
   server.maxConnections = http.maxConnections;
   holdContinue(server);
   // Uncapped: clients holding every connection of PORT must not fail the liveness probe and restart the pod.
   const healthServer = config.healthPort === undefined ? undefined : createServer(serverOptions);
   server.on('clientError', connections.refuse);
+  server.on('connect', connections.refuseTunnel);
   healthServer?.on('clientError', connections.refuse);
   server.on('drop', () => { metrics.httpConnectionsDropped.inc(); });
   attachLifecycle(server, {

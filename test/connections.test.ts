@@ -202,6 +202,39 @@ test.serial('requests the HTTP parser refuses before the app sees them get their
   t.regex(metrics, /^http_requests_refused_total\{status="431"\} 1$/m);
 });
 
+test('heads Node would answer with a bare status (no Host, two Host lines, an unknown Expect) get a problem from the app', async (t) => {
+  const cases: [what: string, request: string, status: number][] = [
+    ['no Host', 'GET /status HTTP/1.1\r\n\r\n', 400],
+    ['two Host lines', 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nhost: elsewhere.example\r\n\r\n', 400],
+    ['an expectation other than 100-continue', 'POST /v1/players HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417],
+  ];
+  for (const [what, request, status] of cases) {
+    const connection = await RawConnection.open(port);
+    t.teardown(() => { connection.destroy(); });
+    await connection.write(request);
+    const response = await connection.response();
+    t.is(response?.status, status, what);
+    t.is(response?.headers['content-type'], 'application/problem+json', what);
+    t.is(response?.headers['x-content-type-options'], 'nosniff', what);
+    t.truthy(response?.headers['x-request-id'], `${what}: answered by the app, with a request id`);
+    t.like(JSON.parse(response?.body ?? '{}'), { status }, what);
+  }
+  t.true(api.logs.some((line) => line.msg === 'request' && line.status === 417), 'logged as any request');
+});
+
+test('CONNECT gets 501 as a problem, logged and counted, and the connection closes', async (t) => {
+  const connection = await RawConnection.open(port);
+  t.teardown(() => { connection.destroy(); });
+  await connection.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+  const response = await connection.response();
+  t.is(response?.status, 501);
+  t.is(response?.headers['content-type'], 'application/problem+json');
+  t.is(response?.headers.connection, 'close');
+  await connection.closed;
+  t.true(api.logs.some((line) => line.msg === 'request refused' && line.status === 501 && line.reason === 'CONNECT'));
+  t.regex(await (await fetch(`${api.url}/metrics`)).text(), /^http_requests_refused_total\{status="501"\} 1$/m);
+});
+
 test.serial('a malformed request pipelined behind a complete one is refused, logged and counted too', async (t) => {
   const refused = async () => /^http_requests_refused_total\{status="400"\} (\d+)$/m.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1] ?? '0';
   const before = Number(await refused());

@@ -1,8 +1,9 @@
 // Keep-alive connections handled so that no request the server has started to read goes unanswered:
 // - a response sent before its request body was read (413, 415, 400...) says `Connection: close`, and the
 //   connection is closed without a reset (see lingeringClose);
-// - a request Node's HTTP layer refuses (not HTTP/1.1, headers too large, too slow to arrive) gets its
-//   status as a problem, like every other error, instead of Node's bare status line; as Node does, the
+// - a request Node's HTTP layer refuses (not HTTP/1.1, headers too large, too slow to arrive), and a
+//   CONNECT (which Node would close unanswered), gets its status as a problem, like every other error,
+//   instead of Node's bare status line; as Node does, the
 //   connection is then destroyed at once (no lingering close: the request itself cannot be trusted). It
 //   is reported (logged and counted) once: here, or by the handler whose body it cut short;
 // - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
@@ -31,6 +32,13 @@ const refusedStatuses = new WeakMap<Socket, number>();
 /** The status the connection of `request` got from Node's HTTP layer (a 408 past the request timeout...). */
 export function refusedStatus(request: IncomingMessage): number | undefined {
   return refusedStatuses.get(request.socket);
+}
+
+/** A problem written straight to the socket, for requests that never reach the app; the connection closes. */
+function answerBare(socket: Socket, status: number, detail: string): void {
+  const body = bareProblem(status, detail);
+  const head = `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
+  socket.write(head + body);
 }
 
 /** A request whose body was not read to the end closes its connection after the response. */
@@ -94,11 +102,17 @@ export class ConnectionDrain {
     if (socket.writable && !responding && error.code !== 'ECONNRESET') {
       const { status, detail } = parserRefusals[error.code ?? ''] ?? malformed;
       refusedStatuses.set(socket, status);
-      const title = STATUS_CODES[status] ?? 'Error';
-      const body = bareProblem(status, detail);
-      const head = `HTTP/1.1 ${String(status)} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
-      socket.write(head + body);
+      answerBare(socket, status, detail);
       if (!cutShort) this.#report(status, error.code ?? 'unknown');
+    }
+    socket.destroy();
+  };
+
+  /** The server's `connect` listener: a tunnel is no method this API knows (Node would close without a word). */
+  readonly refuseTunnel = (_request: IncomingMessage, socket: Socket): void => {
+    if (socket.writable) {
+      answerBare(socket, 501, 'CONNECT opens tunnels, which this server does not.');
+      this.#report(501, 'CONNECT');
     }
     socket.destroy();
   };

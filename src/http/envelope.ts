@@ -9,6 +9,7 @@ import { closeIfBodyUnread, refusedStatus } from './connections.ts';
 import { recordRequest } from './http-metrics.ts';
 import { renderProblem, throwIfUnanswered } from './problem.ts';
 import { logRequest, startRequestContext } from './request-context.ts';
+import { assertAcceptableHead } from './request-head.ts';
 import { securityHeaders } from './security-headers.ts';
 
 const securityHeaderMap = new Map(Object.entries(securityHeaders));
@@ -22,6 +23,7 @@ export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
     const { requestId } = startRequestContext(ctx, logger);
     inFlight.count += 1;
     try {
+      assertAcceptableHead(ctx.req);
       await next();
       throwIfUnanswered(ctx);
     } catch (error) {

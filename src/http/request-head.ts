@@ -1,0 +1,20 @@
+// Request heads Node's HTTP layer lets through, or would answer with a bare status line, refused by the
+// envelope as problems (with a request id, a log line and metrics, like every other answer).
+import type { IncomingMessage } from 'node:http';
+import { AppError } from '../errors.ts';
+import { expectsTheUnmeetable } from './expect-continue.ts';
+
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with more than one, is a 400. */
+function hostLines(request: IncomingMessage): number {
+  const raw = request.rawHeaders;
+  let count = 0;
+  for (let index = 0; index < raw.length; index += 2) if (raw[index]?.length === 4 && raw[index]?.toLowerCase() === 'host') count += 1;
+  return count;
+}
+
+export function assertAcceptableHead(request: IncomingMessage): void {
+  const hosts = hostLines(request);
+  if (hosts > 1) throw new AppError(400, { detail: 'The request has more than one Host header; send one.' });
+  if (hosts === 0 && request.httpVersionMinor >= 1) throw new AppError(400, { detail: 'An HTTP/1.1 request needs a Host header.' });
+  if (expectsTheUnmeetable(request)) throw new AppError(417, { detail: 'The only expectation this server meets is Expect: 100-continue.' });
+}
