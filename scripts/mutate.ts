@@ -60,6 +60,22 @@ const mutations: readonly Mutation[] = [
     tests: ['test/preconditions.test.ts'],
   },
   {
+    bug: 'a request with two Host lines is served for whichever the server reads first',
+    file: 'src/http/request-head.ts',
+    search: 'if (hosts > 1) throw',
+    replace: 'if (hosts > 2) throw',
+    tests: ['test/connections.test.ts'],
+    match: ['heads Node would answer*'],
+  },
+  {
+    bug: 'CONNECT closes the connection without an answer',
+    file: 'src/service.ts',
+    search: "  server.on('connect', connections.refuseTunnel);\n",
+    replace: '',
+    tests: ['test/connections.test.ts'],
+    match: ['CONNECT*'],
+  },
+  {
     bug: 'body nick compared case-sensitively on PUT/PATCH',
     file: 'src/players/service.ts',
     search: 'normaliseKey(bodyNick) !== normaliseKey(pathNick)',
