@@ -110,15 +110,43 @@ test('control characters are a 400 in one-line text; a bio keeps its line breaks
     [{ games: [{ title: 'Chess\n', platform: 'pc', hoursPerWeek: 1, competitive: false }, { title: 'Go\u0085', platform: 'pc', hoursPerWeek: 1, competitive: false }] }, '/games/1/title'],
     [{ contact: 'ada\u007f' }, '/contact'],
     [{ bio: 'line one\u0007' }, '/bio'],
+    // Unicode's own line break, and a right-to-left override that would make the name read backwards.
+    [{ firstName: 'Ada\u2028Lovelace' }, '/firstName'],
+    [{ games: [{ title: 'Chess \u202egnp.exe', platform: 'pc', hoursPerWeek: 1, competitive: false }] }, '/games/0/title'],
+    [{ bio: 'fine\n\u2066hidden\u2069' }, '/bio'],
   ];
   for (const [patch, pointer] of cases) {
     const problem = assertProblem(t, await call('PATCH', '/v1/players/someone', { body: patch, headers: owner }), 400);
     t.deepEqual(pointers(problem), [pointer], JSON.stringify(patch));
   }
-  const bio = 'line one\n\tline two\r\nline three';
+  const emoji = await call('PATCH', '/v1/players/someone', { body: { firstName: 'Ada \u{1F469}\u200D\u{1F4BB}', lastName: '\u0641\u0627\u200C\u0631\u0633\u06CC' }, headers: owner });
+  t.is(emoji.status, 200, 'joiners stay: emoji sequences and scripts need them');
+  const bio = 'line one\n\tline two\r\nline three\u2029line four';
   const patched = await call('PATCH', '/v1/players/someone', { body: { bio: ` ${bio}\n` }, headers: owner });
   t.is(patched.status, 200);
   t.is((patched.body as { bio?: string }).bio, bio, 'trimmed at both ends, kept inside');
+});
+
+test('a game listed twice on one platform is a 400 naming the repeat; the same title on another platform is fine', async (t) => {
+  const game = (title: string, platform: string) => ({ title, platform, hoursPerWeek: 168, competitive: true });
+  const repeated = assertProblem(t, await call('PATCH', '/v1/players/someone', { body: { games: [game('Chess', 'pc'), game('Go', 'pc'), game(' CHESS ', 'pc')] }, headers: owner }), 400);
+  t.deepEqual(repeated.errors, [{ pointer: '/games/2', detail: 'the same title and platform as games/0; list each once' }]);
+  t.is((await call('PATCH', '/v1/players/someone', { body: { games: [game('Chess', 'pc'), game('Chess', 'switch')] }, headers: owner })).status, 200);
+});
+
+test('a password is measured as it is compared: ten characters once normalised (NFKC)', async (t) => {
+  const decomposed = 'e\u0301'.repeat(6);
+  const problem = assertProblem(t, await call('POST', '/v1/players', { body: validPlayer('short_secret', { password: decomposed }) }), 400);
+  t.deepEqual(pointers(problem), ['/password']);
+  t.is((await call('POST', '/v1/players', { body: validPlayer('short_secret', { password: decomposed.repeat(2) }) })).status, 201);
+});
+
+test('a query value whose percent-encoding is not UTF-8 is a 400 naming the parameter, as such a body is', async (t) => {
+  for (const query of ['game=%E0%A4', 'game=ok&region=%FF', 'game=%EF%BF%BD']) {
+    const problem = assertProblem(t, await call('GET', `/v1/players?${query}`), 400);
+    t.regex(problem.errors?.[0]?.detail ?? '', /not UTF-8/, query);
+  }
+  t.is((await call('GET', '/v1/players?game=Pok%C3%A9mon')).status, 200, 'UTF-8 is fine');
 });
 
 test('an invalid nick is a 400 explaining the rule', async (t) => {

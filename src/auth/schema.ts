@@ -3,7 +3,13 @@
 import { z } from 'zod';
 import { nickSchema, playerInputSchema } from '../players/schema.ts';
 
-export const passwordSchema = z.string().min(10).max(128).meta({ description: '10-128 characters; stored only as a salted scrypt hash', format: 'password' });
+export const passwordSchema = z
+  .string()
+  .min(10)
+  .max(128)
+  // Counted as it is compared (passwords.ts): in NFKC, by code point, so "e" and a combining accent are one.
+  .refine((password) => [...password.normalize('NFKC')].length >= 10, 'at least 10 characters once normalised (NFKC): an accented letter sent as two code points counts once')
+  .meta({ description: '10-128 characters; stored only as a salted scrypt hash', format: 'password' });
 
 /** POST /v1/players: the profile and the password that makes its creator its owner. */
 export const signUpSchema = playerInputSchema.extend({ password: passwordSchema }).meta({ id: 'SignUp' });

@@ -136,6 +136,12 @@ function answerOptions(router: Router, routes: readonly RouteSpec[]): void {
 
 /** Koa hands a repeated parameter over as an array, which a schema would call a wrong type: none takes two values. */
 function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
+  // Percent-encoded bytes that are not UTF-8 decode to U+FFFD without a word, as a body's would (requestBody).
+  const undecodable = Object.entries(ctx.query).filter(([, value]) => [value].flat().some((text) => text?.includes('\uFFFD')));
+  if (undecodable.length > 0) {
+    const detail = 'not UTF-8: percent-encoded bytes that do not decode (or U+FFFD, what they decode to)';
+    throw new AppError(400, { detail: 'The request query is invalid.', errors: undecodable.map(([name]) => ({ pointer: name, detail })) });
+  }
   try {
     return parse(ctx, schema, ctx.query, 'query');
   } catch (error) {

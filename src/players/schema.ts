@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { cursorParameter, pageSchema } from '../cursor.ts';
 import { wholeNumber } from '../validation.ts';
+import { normaliseKey } from './keys.ts';
 
 export const platforms = ['pc', 'playstation', 'xbox', 'switch', 'mobile'] as const;
 export const regions = ['eu', 'na', 'sa', 'asia', 'oceania', 'africa', 'me'] as const;
@@ -29,11 +30,17 @@ export const languageSchema = z
   // Intl still names these, so one language could be listed twice and missed by a search for its code.
   .refine((code) => !Object.hasOwn(withdrawnLanguageCodes, code), { error: (issue) => `withdrawn from ISO 639-1; use "${withdrawnLanguageCodes[String(issue.input)] ?? ''}"` });
 
-/** One line: no control character (C0, DEL, C1) is part of a name, and a NUL or an escape sequence would reach every client and terminal showing it. */
-export const text = (max: number) => z.string().trim().min(1).max(max).regex(/^\P{Cc}*$/u, 'no control characters (line breaks, tabs, NUL...)');
+/**
+ * One line: no control character (C0, DEL, C1) is part of a name, and a NUL or an escape sequence would
+ * reach every client and terminal showing it. Nor are Unicode's line and paragraph separators, or the
+ * bidirectional embeddings, overrides and isolates that make text display in another order than it
+ * reads ("Trojan Source"); joiners and direction marks stay, as scripts and emoji need them.
+ */
+export const text = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'no control characters (line breaks, tabs, NUL, bidirectional overrides...)');
 
-/** Free text over several lines: line breaks and tabs, but no other control character. */
-export const paragraphs = (max: number) => z.string().trim().max(max).regex(/^(?:\P{Cc}|[\t\n\r])*$/u, 'no control characters besides line breaks and tabs');
+/** Free text over several lines: line breaks (Unicode's separators too) and tabs, but no other control character. */
+export const paragraphs = (max: number) =>
+  z.string().trim().max(max).regex(/^(?:[^\p{Cc}\u202A-\u202E\u2066-\u2069]|[\t\n\r])*$/u, 'no control characters besides line breaks and tabs (no bidirectional overrides)');
 
 export const gameSchema = z.strictObject({
   title: text(100).meta({ examples: ['Rocket League'] }),
@@ -48,7 +55,20 @@ const uniqueItems = (items: readonly unknown[]) => new Set(items).size === items
 // Each array has one definition, used by every schema that takes it, so no body can carry more items
 // than a stored player has: a longer array is one error, not one per item.
 const platformsSchema = z.array(platformSchema).min(1).max(platforms.length).refine(uniqueItems, 'platforms must not repeat').meta({ uniqueItems: true });
-const gamesSchema = z.array(gameSchema).min(1).max(50);
+const gamesSchema = z
+  .array(gameSchema)
+  .min(1)
+  .max(50)
+  // One entry per title and platform: a repeated one would count its hours twice in match scores.
+  .superRefine((games, ctx) => {
+    const first = new Map<string, number>();
+    for (const [index, game] of games.entries()) {
+      const key = `${normaliseKey(game.title)}\u0000${game.platform}`;
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, index);
+      else ctx.addIssue({ code: 'custom', path: [index], message: `the same title and platform as games/${String(earlier)}; list each once` });
+    }
+  });
 export const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat').meta({ uniqueItems: true });
 
 /** What a client sends to create or fully replace a player. */
