@@ -76,6 +76,22 @@ const mutations: readonly Mutation[] = [
     match: ['CONNECT*'],
   },
   {
+    bug: 'a game listed twice on one platform is stored, its hours counted twice in match scores',
+    file: 'src/players/schema.ts',
+    search: 'const key = `${normaliseKey(game.title)}\\u0000${game.platform}`;',
+    replace: 'const key = String(index);',
+    tests: ['test/bad-input.test.ts'],
+    match: ['a game listed twice*'],
+  },
+  {
+    bug: 'a right-to-left override in a name is stored',
+    file: 'src/players/schema.ts',
+    search: '/^[^\\p{Cc}\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$/u',
+    replace: '/^[^\\p{Cc}\\u2028\\u2029]*$/u',
+    tests: ['test/bad-input.test.ts'],
+    match: ['control characters*'],
+  },
+  {
     bug: 'body nick compared case-sensitively on PUT/PATCH',
     file: 'src/players/service.ts',
     search: 'normaliseKey(bodyNick) !== normaliseKey(pathNick)',
