@@ -7,8 +7,9 @@ export const passwordSchema = z
   .string()
   .min(10)
   .max(128)
-  // Counted as it is compared (passwords.ts): in NFKC, by code point, so "e" and a combining accent are one.
-  .refine((password) => [...password.normalize('NFKC')].length >= 10, 'at least 10 characters once normalised (NFKC): an accented letter sent as two code points counts once')
+  // Counted as it is compared (passwords.ts), in NFKC, and by code point as NIST SP 800-63B counts: "e" and a
+  // combining accent are one, an emoji is one.
+  .refine((password) => Array.from(password.normalize('NFKC')).length >= 10, 'at least 10 characters once normalised (NFKC): an accented letter sent as two code points counts once')
   .meta({ description: '10-128 characters; stored only as a salted scrypt hash', format: 'password' });
 
 /** POST /v1/players: the profile and the password that makes its creator its owner. */
