@@ -78,7 +78,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a game listed twice on one platform is stored, its hours counted twice in match scores',
     file: 'src/players/schema.ts',
-    search: 'const key = `${normaliseKey(game.title)}\\u0000${game.platform}`;',
+    search: 'const key = `${normaliseKey(game.title)}\\u0000${game.platform}\\u0000${String(game.competitive)}`;',
     replace: 'const key = String(index);',
     tests: ['test/bad-input.test.ts'],
     match: ['a game listed twice*'],
@@ -86,10 +86,26 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a right-to-left override in a name is stored',
     file: 'src/players/schema.ts',
-    search: '/^[^\\p{Cc}\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$/u',
-    replace: '/^[^\\p{Cc}\\u2028\\u2029]*$/u',
+    search: "const bidiControls = '\\\\u202A-\\\\u202E\\\\u2066-\\\\u2069';",
+    replace: "const bidiControls = '';",
     tests: ['test/bad-input.test.ts'],
     match: ['control characters*'],
+  },
+  {
+    bug: 'an Expect the server cannot meet is served as if it were not there',
+    file: 'src/http/request-head.ts',
+    search: "  if (expectsTheUnmeetable(request)) throw",
+    replace: "  if (expectsTheUnmeetable(request) && hosts < 0) throw",
+    tests: ['test/connections.test.ts'],
+    match: ['heads Node would answer*'],
+  },
+  {
+    bug: 'a query value that is not UTF-8 is searched for with replacement characters',
+    file: 'src/http/route.ts',
+    search: '  if (undecodable.length > 0) {',
+    replace: '  if (undecodable.length < 0) {',
+    tests: ['test/bad-input.test.ts'],
+    match: ['a query value whose*'],
   },
   {
     bug: 'body nick compared case-sensitively on PUT/PATCH',
@@ -457,8 +473,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'control characters (NUL, escape sequences) accepted in names and titles',
     file: 'src/players/schema.ts',
-    search: ".regex(/^\\P{Cc}*$/u, 'no control characters (line breaks, tabs, NUL...)')",
-    replace: '',
+    search: "new RegExp(`^[^\\\\p{Cc}\\\\u2028\\\\u2029${bidiControls}]*$`, 'u')",
+    replace: "new RegExp(`^[^\\\\u2028\\\\u2029${bidiControls}]*$`, 'u')",
     tests: ['test/bad-input.test.ts'],
     match: ['control characters*'],
   },

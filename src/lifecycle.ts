@@ -12,7 +12,7 @@ import { createTerminus } from '@godaddy/terminus';
 import { failureLog } from './failure-log.ts';
 import type { ConnectionDrain } from './http/connections.ts';
 import { bareProblem } from './http/problem.ts';
-import { isProbePath, probeQueryDetail } from './http/probes.ts';
+import { isProbePath, probeQueryDetail, probeStatus } from './http/probes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Logger } from './logger.ts';
 
@@ -56,6 +56,8 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
   if (options.healthServer !== undefined) serveHealthChecks(options.healthServer, healthChecks);
   createTerminus(server, {
     healthChecks: { ...healthChecks, verbatim: true },
+    statusOkResponse: { status: probeStatus.healthy },
+    statusErrorResponse: { status: probeStatus.unhealthy },
     headers: { ...securityHeaders },
     // Not terminus's blanket 503 on every health route: liveness stays 200 while the process serves.
     sendFailuresDuringShutdown: false,
@@ -114,8 +116,8 @@ function serveHealthChecks(server: Server, checks: HealthChecks): void {
       return;
     }
     check().then(
-      () => { answer(response, 200, 'application/json', '{"status":"ok"}'); },
-      () => { answer(response, 503, 'application/json', '{"status":"error"}'); },
+      () => { answer(response, 200, 'application/json', JSON.stringify({ status: probeStatus.healthy })); },
+      () => { answer(response, 503, 'application/json', JSON.stringify({ status: probeStatus.unhealthy })); },
     );
   });
 }

@@ -1,7 +1,7 @@
 // Builds the OpenAPI 3.1 document from the route table and the zod schemas that validate requests.
 import { z } from 'zod';
 import type { Access } from './auth/caller.ts';
-import { probePaths } from './http/probes.ts';
+import { probePaths, probeStatus } from './http/probes.ts';
 import { problem } from './http/responses.ts';
 import { openApiPath, refusesEntityTags, type ResponseSpec, type RouteSpec } from './http/route.ts';
 
@@ -76,11 +76,11 @@ function responseObjects(responses: Readonly<Record<number, ResponseSpec>>): Rec
 }
 
 /** Answered by terminus (its bodies: lifecycle.ts), except with a query string: then by the app, as a 400. */
-const probeBody = (status: 'ok' | 'error') => z.object({ status: z.literal(status) });
+const probeBody = (status: string) => z.object({ status: z.literal(status) });
 const probeResponses = {
-  200: { description: 'OK', schema: probeBody('ok') },
+  200: { description: 'OK', schema: probeBody(probeStatus.healthy) },
   400: problem('A query string: the health checks take none'),
-  503: { description: 'Not ready / shutting down', schema: probeBody('error') },
+  503: { description: 'Not ready / shutting down', schema: probeBody(probeStatus.unhealthy) },
 };
 
 function operation(route: RouteSpec): Record<string, unknown> {

@@ -117,6 +117,7 @@ export function createService(config: Config, mongo: MongoSettings, authSecret: 
   const healthServer = config.healthPort === undefined ? undefined : createServer(serverOptions);
   server.on('clientError', connections.refuse);
   server.on('connect', connections.refuseTunnel);
+  healthServer?.on('connect', connections.refuseTunnel);
   healthServer?.on('clientError', connections.refuse);
   server.on('drop', () => { metrics.httpConnectionsDropped.inc(); });
   attachLifecycle(server, {

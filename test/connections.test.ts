@@ -202,7 +202,7 @@ test.serial('requests the HTTP parser refuses before the app sees them get their
   t.regex(metrics, /^http_requests_refused_total\{status="431"\} 1$/m);
 });
 
-test('heads Node would answer with a bare status (no Host, two Host lines, an unknown Expect) get a problem from the app', async (t) => {
+test('heads Node would answer bare or serve as they are (no Host, two Host lines, an unknown Expect) get a problem from the app', async (t) => {
   const cases: [what: string, request: string, status: number][] = [
     ['no Host', 'GET /status HTTP/1.1\r\n\r\n', 400],
     ['two Host lines', 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nhost: elsewhere.example\r\n\r\n', 400],

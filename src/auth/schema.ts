@@ -3,14 +3,15 @@
 import { z } from 'zod';
 import { nickSchema, playerInputSchema } from '../players/schema.ts';
 
+/** Counted as it is compared (passwords.ts), in NFKC, and by code point as NIST SP 800-63B counts. */
+const normalisedLength = (password: string): number => Array.from(password.normalize('NFKC')).length;
+
 export const passwordSchema = z
   .string()
-  .min(10)
+  // A bound on what is hashed; the documented minimum is checked after normalising.
   .max(128)
-  // Counted as it is compared (passwords.ts), in NFKC, and by code point as NIST SP 800-63B counts: "e" and a
-  // combining accent are one, an emoji is one.
-  .refine((password) => Array.from(password.normalize('NFKC')).length >= 10, 'at least 10 characters once normalised (NFKC): an accented letter sent as two code points counts once')
-  .meta({ description: '10-128 characters; stored only as a salted scrypt hash', format: 'password' });
+  .refine((password) => normalisedLength(password) >= 10, 'at least 10 characters once normalised (NFKC, as passwords are compared): "e" plus a combining accent is one')
+  .meta({ description: '10-128 characters, the minimum counted in Unicode NFKC (as passwords are compared); stored only as a salted scrypt hash', format: 'password', minLength: 10 });
 
 /** POST /v1/players: the profile and the password that makes its creator its owner. */
 export const signUpSchema = playerInputSchema.extend({ password: passwordSchema }).meta({ id: 'SignUp' });

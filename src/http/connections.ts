@@ -110,10 +110,10 @@ export class ConnectionDrain {
 
   /** The server's `connect` listener: a tunnel is no method this API knows (Node would close without a word). */
   readonly refuseTunnel = (_request: IncomingMessage, socket: Socket): void => {
-    if (socket.writable) {
-      answerBare(socket, 501, 'CONNECT opens tunnels, which this server does not.');
-      this.#report(501, 'CONNECT');
-    }
+    // Pipelined behind a request still being answered, a 501 would be read as that request's answer.
+    const answering = [...this.#pending].some((response) => response.req.socket === socket);
+    if (socket.writable && !answering) answerBare(socket, 501, 'CONNECT opens tunnels, which this server does not.');
+    this.#report(501, 'CONNECT');
     socket.destroy();
   };
 

@@ -5,6 +5,9 @@ export const probePaths = {
   '/readyz': 'Readiness: 200 when MongoDB answers a ping and indexes exist; 503 otherwise and from the start of shutdown',
 } as const;
 
+/** The `status` in the probes' JSON bodies, on PORT (terminus) and HEALTH_PORT (lifecycle.ts) alike. */
+export const probeStatus = { healthy: 'ok', unhealthy: 'error' } as const;
+
 export const isProbePath = (path: string): boolean => Object.hasOwn(probePaths, path);
 
 /** The answer to a probe path with a query string, which no probe sends. */

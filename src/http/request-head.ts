@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors.ts';
 import { expectsTheUnmeetable } from './expect-continue.ts';
 
-/** RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with more than one, is a 400. */
+/** RFC 9112 §3.2: a request without Host (HTTP/1.0 may omit it), or any request with more than one, is a 400. */
 function hostLines(request: IncomingMessage): number {
   const raw = request.rawHeaders;
   let count = 0;
@@ -15,6 +15,6 @@ function hostLines(request: IncomingMessage): number {
 export function assertAcceptableHead(request: IncomingMessage): void {
   const hosts = hostLines(request);
   if (hosts > 1) throw new AppError(400, { detail: 'The request has more than one Host header; send one.' });
-  if (hosts === 0 && request.httpVersionMinor >= 1) throw new AppError(400, { detail: 'An HTTP/1.1 request needs a Host header.' });
+  if (hosts === 0 && request.httpVersion !== '1.0') throw new AppError(400, { detail: 'The request needs a Host header (only HTTP/1.0 may omit it).' });
   if (expectsTheUnmeetable(request)) throw new AppError(417, { detail: 'The only expectation this server meets is Expect: 100-continue.' });
 }

@@ -76,6 +76,8 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], bod
       const params = route.params === undefined ? {} : parse(ctx, route.params, ctx.params, 'path');
       if (access !== undefined) authorize(ctx, access, params);
       const query = route.query === undefined && ctx.querystring === '' ? {} : parseQuery(ctx, route.query ?? none);
+      // Before the body: a client waiting for 100 Continue is not asked to upload what would certainly get a 412.
+      if (entityTagsRefused) refuseEntityTags(ctx);
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
@@ -88,7 +90,6 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], bod
         }
         body = parse(ctx, route.body.schema, requestBody(ctx), 'body');
       }
-      if (entityTagsRefused) refuseEntityTags(ctx);
       await route.handle(ctx, { params, query, body });
     });
   }

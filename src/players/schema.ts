@@ -31,16 +31,21 @@ export const languageSchema = z
   .refine((code) => !Object.hasOwn(withdrawnLanguageCodes, code), { error: (issue) => `withdrawn from ISO 639-1; use "${withdrawnLanguageCodes[String(issue.input)] ?? ''}"` });
 
 /**
- * One line: no control character (C0, DEL, C1) is part of a name, and a NUL or an escape sequence would
- * reach every client and terminal showing it. Nor are Unicode's line and paragraph separators, or the
- * bidirectional embeddings, overrides and isolates that make text display in another order than it
- * reads ("Trojan Source"); joiners and direction marks stay, as scripts and emoji need them.
+ * The bidirectional embeddings, overrides and isolates, which make text display in another order than it
+ * reads ("Trojan Source"). Joiners and direction marks stay: scripts and emoji need them.
  */
-export const text = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'no control characters (line breaks, tabs, NUL, bidirectional overrides...)');
+const bidiControls = '\\u202A-\\u202E\\u2066-\\u2069';
+
+/**
+ * One line: no control character (C0, DEL, C1) is part of a name, and a NUL or an escape sequence would
+ * reach every client and terminal showing it; nor are Unicode's line and paragraph separators.
+ */
+export const text = (max: number) =>
+  z.string().trim().min(1).max(max).regex(new RegExp(`^[^\\p{Cc}\\u2028\\u2029${bidiControls}]*$`, 'u'), 'no control characters (line breaks, tabs, NUL, bidirectional overrides...)');
 
 /** Free text over several lines: line breaks (Unicode's separators too) and tabs, but no other control character. */
 export const paragraphs = (max: number) =>
-  z.string().trim().max(max).regex(/^(?:[^\p{Cc}\u202A-\u202E\u2066-\u2069]|[\t\n\r])*$/u, 'no control characters besides line breaks and tabs (no bidirectional overrides)');
+  z.string().trim().max(max).regex(new RegExp(`^(?:[^\\p{Cc}${bidiControls}]|[\\t\\n\\r])*$`, 'u'), 'no control characters besides line breaks and tabs (no bidirectional overrides)');
 
 export const gameSchema = z.strictObject({
   title: text(100).meta({ examples: ['Rocket League'] }),
@@ -59,16 +64,17 @@ const gamesSchema = z
   .array(gameSchema)
   .min(1)
   .max(50)
-  // One entry per title and platform: a repeated one would count its hours twice in match scores.
+  // One entry per title, platform and mode (casual or competitive): a repeat would count its hours twice in match scores.
   .superRefine((games, ctx) => {
     const first = new Map<string, number>();
     for (const [index, game] of games.entries()) {
-      const key = `${normaliseKey(game.title)}\u0000${game.platform}`;
+      const key = `${normaliseKey(game.title)}\u0000${game.platform}\u0000${String(game.competitive)}`;
       const earlier = first.get(key);
       if (earlier === undefined) first.set(key, index);
-      else ctx.addIssue({ code: 'custom', path: [index], message: `the same title and platform as games/${String(earlier)}; list each once` });
+      else ctx.addIssue({ code: 'custom', path: [index], message: `the same title, platform and mode (competitive or not) as /games/${String(earlier)}; list each once` });
     }
-  });
+  })
+  .meta({ description: 'Each title once per platform and mode (competitive or casual); titles compare as in search' });
 export const languagesSchema = z.array(languageSchema).min(1).max(10).refine(uniqueItems, 'languages must not repeat').meta({ uniqueItems: true });
 
 /** What a client sends to create or fully replace a player. */
