@@ -1,11 +1,11 @@
 // Keep-alive connections handled so that no request the server has started to read goes unanswered:
 // - a response sent before its request body was read (413, 415, 400...) says `Connection: close`, and the
 //   connection is closed without a reset (see lingeringClose);
-// - a request Node's HTTP layer refuses (not HTTP/1.1, headers too large, too slow to arrive), and a
-//   CONNECT (which Node would close unanswered), gets its status as a problem, like every other error,
-//   instead of Node's bare status line; as Node does, the
-//   connection is then destroyed at once (no lingering close: the request itself cannot be trusted). It
-//   is reported (logged and counted) once: here, or by the handler whose body it cut short;
+// - a request Node's HTTP layer refuses (malformed, headers too large, too slow to arrive), and a CONNECT
+//   (which Node would close unanswered), gets its status as a problem, like every other error, instead
+//   of Node's bare status line; as Node does, the connection is then destroyed at once (no lingering
+//   close: the request itself cannot be trusted). It is reported (logged and counted) once: here, or by
+//   the handler whose body it cut short;
 // - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
 //   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
 import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
