@@ -138,9 +138,9 @@ function answerOptions(router: Router, routes: readonly RouteSpec[]): void {
 /** Koa hands a repeated parameter over as an array, which a schema would call a wrong type: none takes two values. */
 function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
   // Percent-encoded bytes that are not UTF-8 decode to U+FFFD without a word, as a body's would (requestBody).
-  const undecodable = Object.entries(ctx.query).filter(([, value]) => [value].flat().some((text) => text?.includes('\uFFFD')));
+  const undecodable = Object.entries(ctx.query).filter(([, value]) => [value].flat().some((text) => text !== undefined && decodedBadly(text)));
   if (undecodable.length > 0) {
-    const detail = 'not UTF-8: percent-encoded bytes that do not decode (or U+FFFD, what they decode to)';
+    const detail = `not UTF-8: percent-encoded ${undecodableBytes}`;
     throw new AppError(400, { detail: 'The request query is invalid.', errors: undecodable.map(([name]) => ({ pointer: name, detail })) });
   }
   try {
@@ -233,13 +233,20 @@ function assertMediaType(ctx: Context, contentTypes: readonly string[]): void {
   });
 }
 
+/**
+ * Text decoded from bytes that are not UTF-8 holds U+FFFD in their place; a client's own U+FFFD is refused
+ * alike, as the two cannot be told apart.
+ */
+const decodedBadly = (text: string): boolean => text.includes('\uFFFD');
+const undecodableBytes = 'bytes that do not decode (or U+FFFD, what they decode to)';
+
 /** The parsed body; an empty one is an error, not the empty object the JSON parser makes of it. */
 function requestBody(ctx: Context): unknown {
   const { rawBody, body } = ctx.request;
   if (rawBody === '') throw emptyBody();
   // The parser decodes bytes that are not UTF-8 to U+FFFD without a word; storing that would lose the
   // client's text for good (RFC 8259 §8.1: JSON is UTF-8).
-  if (rawBody.includes('\uFFFD')) throw unreadableBody('The request body is not UTF-8: it has bytes that do not decode (or U+FFFD, what they decode to).');
+  if (decodedBadly(rawBody)) throw unreadableBody(`The request body is not UTF-8: it has ${undecodableBytes}.`);
   // An escaped lone surrogate (`"\ud800"`) is valid JSON but no text: stored as UTF-8 it would become
   // U+FFFD, unlike what the response to this very write echoes.
   if (rawBody.includes('\\u') && hasLoneSurrogate(body)) {
