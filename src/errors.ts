@@ -27,7 +27,6 @@ const titles: Readonly<Record<number, string>> = {
   417: 'Expectation Failed',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
-  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 

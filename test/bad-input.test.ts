@@ -347,8 +347,22 @@ test('while MongoDB is unreachable, data routes answer 503 problem+json within s
   t.true(JSON.stringify(errorLine).length < 1000, JSON.stringify(errorLine));
 });
 
-test('a method the API does not know is a 501 problem', async (t) => {
-  assertProblem(t, await call('PROPFIND', '/v1/players'), 501);
+test('a method no route takes (PROPFIND, PURGE, TRACE) is a 405 with Allow where the path exists, else a 404: the client\'s mistake, not a 5xx', async (t) => {
+  const propfind = await call('PROPFIND', '/v1/players');
+  assertProblem(t, propfind, 405);
+  t.is(propfind.headers.get('allow'), 'POST, HEAD, GET, OPTIONS');
+  t.is((await call('PURGE', '/status')).headers.get('allow'), 'HEAD, GET, OPTIONS');
+  const nowhere = await call('PROPFIND', '/v2/anything');
+  assertProblem(t, nowhere, 404);
+  t.is(nowhere.headers.get('allow'), null);
+  // fetch refuses to send TRACE.
+  const connection = await RawConnection.open(Number(new URL(api.url).port));
+  t.teardown(() => { connection.destroy(); });
+  await connection.write('TRACE /status HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  const trace = await connection.response();
+  t.is(trace?.status, 405);
+  t.is(trace?.headers['content-type'], 'application/problem+json');
+  t.false(parseExposition(await (await fetch(`${api.url}/metrics`)).text()).some((sample) => sample.name === 'http_request_duration_seconds_count' && sample.labels.status?.startsWith('5') === true));
 });
 
 test('a body that is not UTF-8 is a 400, and nothing is stored with replacement characters', async (t) => {

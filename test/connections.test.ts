@@ -222,17 +222,18 @@ test('heads Node would answer bare or serve as they are (no Host, two Host lines
   t.true(api.logs.some((line) => line.msg === 'request' && line.status === 417), 'logged as any request');
 });
 
-test('CONNECT gets 501 as a problem, logged and counted, and the connection closes', async (t) => {
+test('CONNECT gets 405 as a problem, with an empty Allow (a tunnel\'s target allows no method here), logged and counted, and the connection closes', async (t) => {
   const connection = await RawConnection.open(port);
   t.teardown(() => { connection.destroy(); });
   await connection.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
   const response = await connection.response();
-  t.is(response?.status, 501);
+  t.is(response?.status, 405);
+  t.is(response?.headers.allow, '');
   t.is(response?.headers['content-type'], 'application/problem+json');
   t.is(response?.headers.connection, 'close');
   await connection.closed;
-  t.true(api.logs.some((line) => line.msg === 'request refused' && line.status === 501 && line.reason === 'CONNECT'));
-  t.regex(await (await fetch(`${api.url}/metrics`)).text(), /^http_requests_refused_total\{status="501"\} 1$/m);
+  t.true(api.logs.some((line) => line.msg === 'request refused' && line.status === 405 && line.reason === 'CONNECT'));
+  t.regex(await (await fetch(`${api.url}/metrics`)).text(), /^http_requests_refused_total\{status="405"\} 1$/m);
 });
 
 test.serial('a malformed request pipelined behind a complete one is refused, logged and counted too', async (t) => {

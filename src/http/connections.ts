@@ -35,9 +35,9 @@ export function refusedStatus(request: IncomingMessage): number | undefined {
 }
 
 /** A problem written straight to the socket, for requests that never reach the app; the connection closes. */
-function answerBare(socket: Socket, status: number, detail: string): void {
+function answerBare(socket: Socket, status: number, detail: string, headerLines = ''): void {
   const body = bareProblem(status, detail);
-  const head = `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}Connection: close\r\n\r\n`;
+  const head = `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n${securityHeaderLines}${headerLines}Connection: close\r\n\r\n`;
   socket.write(head + body);
 }
 
@@ -108,12 +108,15 @@ export class ConnectionDrain {
     socket.destroy();
   };
 
-  /** The server's `connect` listener: a tunnel is no method this API knows (Node would close without a word). */
+  /**
+   * The server's `connect` listener (Node would close without a word). A tunnel's target (host:port) is no
+   * resource of this API: it allows no method, which RFC 9110 §10.2.1 writes as an empty Allow.
+   */
   readonly refuseTunnel = (_request: IncomingMessage, socket: Socket): void => {
-    // Pipelined behind a request still being answered, a 501 would be read as that request's answer.
+    // Pipelined behind a request still being answered, a 405 would be read as that request's answer.
     const answering = [...this.#pending].some((response) => response.req.socket === socket);
-    if (socket.writable && !answering) answerBare(socket, 501, 'CONNECT opens tunnels, which this server does not.');
-    this.#report(501, 'CONNECT');
+    if (socket.writable && !answering) answerBare(socket, 405, 'CONNECT opens tunnels, which this server does not; send requests to it directly.', 'Allow: \r\n');
+    this.#report(405, 'CONNECT');
     socket.destroy();
   };
 

@@ -35,17 +35,22 @@ export function bareProblem(status: number, detail: string): string {
 /** Koa leaves a request no route answered with an empty 404, 405 or 501: say why, as a problem. */
 export function throwIfUnanswered(ctx: Context): void {
   if (ctx.body !== undefined && ctx.body !== null) return;
+  const allowed = ctx.response.get('Allow');
+  // The router's 501 for a method it does not know (TRACE, PROPFIND...) would count the client's mistake
+  // as the server's: like any other method, it is not allowed where the path exists, and finds nothing elsewhere.
+  const status = ctx.status === 501 ? (allowed === '' ? 404 : 405) : ctx.status;
+  if (status === 404) ctx.remove('Allow');
   // The same answer as on HEALTH_PORT (lifecycle.ts), however many parameters there are.
-  if (ctx.status === 404 && isProbePath(ctx.path)) throw new AppError(400, { detail: probeQueryDetail(ctx.path) });
-  if (ctx.status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
-  if (ctx.status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}.` });
-  if (ctx.status === 501) throw new AppError(501, { detail: `${ctx.method} is not a method this API knows.` });
+  if (status === 404 && isProbePath(ctx.path)) throw new AppError(400, { detail: probeQueryDetail(ctx.path) });
+  if (status === 404) throw new AppError(404, { detail: `Nothing is at ${ctx.method} ${ctx.path}.` });
+  if (status === 405) throw new AppError(405, { detail: `${ctx.method} is not allowed here; allowed: ${allowed}.` });
 }
 
 /** Answers with the problem an error stands for; server-side failures (500, 503) are logged with their cause. */
 export function renderProblem(ctx: Context, error: unknown): void {
   const appError = toAppError(error);
-  // Our own 501 is the client's doing; database 503s and anything unexpected are ours.
+  // Our own 503s (a full hashing queue, a join undone) are answers we chose; database 503s and anything
+  // unexpected are failures.
   if (appError.status >= 500 && !(error instanceof AppError)) {
     // During an outage every data request fails alike: its message, not a stack and the driver's whole
     // topology description on each line (readiness logs the outage itself).
@@ -77,7 +82,7 @@ interface HttpError extends Error {
 const isHttpError = (error: unknown): error is HttpError =>
   error instanceof Error && typeof (error as Partial<HttpError>).status === 'number';
 
-export function toAppError(error: unknown): AppError {
+function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) {
     return new AppError(503, { detail: 'The database is unreachable; retry shortly.', headers: { 'Retry-After': '5' } });
