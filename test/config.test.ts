@@ -151,8 +151,18 @@ test('an OPERATOR_TOKEN that no Authorization: Bearer header could carry is refu
     const error = t.throws(() => loadConfig({ OPERATOR_TOKEN: token }), { message: /^invalid OPERATOR_TOKEN: must consist of letters, digits and - \. _ ~ \+ \/ \(optionally ending in =\), as bearer tokens do \(RFC 6750\)$/ });
     t.false(error.message.includes(token));
   }
-  t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: secretFile('operator-spaces', 'operator token with spaces 0123456789\n') }), { message: /^invalid OPERATOR_TOKEN:/ });
+  t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: secretFile('operator-spaces', 'operator token with spaces 0123456789\n') }), { message: /^invalid OPERATOR_TOKEN_FILE: must consist of/ });
   t.deepEqual(loadConfig({ OPERATOR_TOKEN: `${'Aa0-._~+/'.repeat(4)}==` }).auth.operatorToken, new TextEncoder().encode(`${'Aa0-._~+/'.repeat(4)}==`));
+});
+
+test('a secret with white space at either end is refused, naming the variable it came from', (t) => {
+  for (const padded of [' '.repeat(40), `${key32} `, `\t${key32}`, `${key32}\n`]) {
+    t.throws(() => loadConfig({ AUTH_SECRET: padded }), { message: /^invalid AUTH_SECRET: begins or ends with white space; remove it$/ });
+  }
+  // The file's one trailing newline is not part of the secret; anything else around it is.
+  t.throws(() => loadConfig({ AUTH_SECRET_FILE: secretFile('auth-blank', `${' '.repeat(40)}\n`) }), { message: /^invalid AUTH_SECRET_FILE: begins or ends with white space/ });
+  t.throws(() => loadConfig({ OPERATOR_TOKEN_FILE: secretFile('operator-crlf-twice', `${'o'.repeat(40)}\r\n\r\n`) }), { message: /^invalid OPERATOR_TOKEN_FILE: begins or ends with white space/ });
+  t.throws(() => loadConfig({ AUTH_SECRET_FILE: secretFile('auth-short', 'short\n') }), { message: /^invalid AUTH_SECRET_FILE: must be at least 32 bytes, got 5$/ });
 });
 
 test('token lifetime and login throttling have documented defaults', (t) => {

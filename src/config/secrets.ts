@@ -8,18 +8,21 @@ const minimumSecretBytes = 32;
 
 type SecretName = 'AUTH_SECRET' | 'OPERATOR_TOKEN';
 
-/** A secret from NAME or NAME_FILE (not both), at least 32 bytes. */
+/** A secret from NAME or NAME_FILE (not both), at least 32 bytes; errors name the variable it came from. */
 export function secretSetting(
   e: { readonly [variable in SecretName | `${SecretName}_FILE`]?: string | undefined },
   name: SecretName,
 ): Uint8Array | undefined {
   const value = inlineOrFile(name, e[name], e[`${name}_FILE`]);
   if (value === undefined) return undefined;
+  const source = e[name] === undefined ? `${name}_FILE` : name;
+  // No generated key has any; pasted ones do, and an inline copy would then differ from the mounted file.
+  if (value.trim() !== value) throw new ConfigError(`invalid ${source}: begins or ends with white space; remove it`);
   const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length < minimumSecretBytes) throw new ConfigError(`invalid ${name}: must be at least ${String(minimumSecretBytes)} bytes, got ${String(bytes.length)}`);
+  if (bytes.length < minimumSecretBytes) throw new ConfigError(`invalid ${source}: must be at least ${String(minimumSecretBytes)} bytes, got ${String(bytes.length)}`);
   // Clients send it as a bearer token, which RFC 6750 §2.1 limits to b64token characters; any other could never be presented.
   if (name === 'OPERATOR_TOKEN' && !bearerTokenPattern.test(value)) {
-    throw new ConfigError(`invalid ${name}: must consist of letters, digits and - . _ ~ + / (optionally ending in =), as bearer tokens do (RFC 6750)`);
+    throw new ConfigError(`invalid ${source}: must consist of letters, digits and - . _ ~ + / (optionally ending in =), as bearer tokens do (RFC 6750)`);
   }
   return new Uint8Array(bytes);
 }
