@@ -1,5 +1,6 @@
 // Reads and validates every setting once, at startup. A bad value becomes a ConfigError (src/config/error.ts);
 // the MongoDB settings live in src/config/mongo.ts, secrets given as files in src/config/secrets.ts.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from './config/error.ts';
 import { mongoEnvSchema, mongoSettings, withUriFromFile, type MongoSettings } from './config/mongo.ts';
@@ -53,11 +54,18 @@ export interface AuthSettings {
   readonly hashQueueLimit: number;
 }
 
+/** A DNS name as RFC 1123 allows it; a last label of digits only would be an IP address mistyped (999.1.1.1). */
+const hostName = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
 // Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
 const envSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(8080),
   HEALTH_PORT: wholeNumber(0, 65_535).optional(),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  HOST: z
+    .string()
+    .trim()
+    .refine((host) => isIP(host) !== 0 || hostName.test(host), 'must be an IP address (such as 0.0.0.0 or ::) or a host name, without scheme, brackets or port')
+    .default('0.0.0.0'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
   // Default in shutdownDelayMs(): it depends on NODE_ENV.

@@ -21,9 +21,13 @@ async function main(): Promise<void> {
       await embedded?.stop();
     },
   });
-  for (const listener of [server, healthServer]) {
-    listener?.on('error', (error) => {
-      logger.fatal({ err: error }, 'HTTP server failed');
+  for (const [listener, port, portVariable] of [[server, config.port, 'PORT'], [healthServer, config.healthPort, 'HEALTH_PORT']] as const) {
+    listener?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.syscall === 'listen' || error.syscall === 'getaddrinfo') {
+        process.stderr.write(`playerfinder: ${listenFailure(error, config.host, port, portVariable)}\n`);
+      } else {
+        logger.fatal({ err: error }, 'HTTP server failed');
+      }
       process.exit(1);
     });
   }
@@ -37,6 +41,13 @@ async function main(): Promise<void> {
     logger.fatal({ err: reason }, 'unhandled rejection');
     process.exit(1);
   });
+}
+
+/** A server that cannot listen, as one line naming the setting to change, as a bad value would be. */
+function listenFailure(error: NodeJS.ErrnoException, host: string, port: number | undefined, portVariable: 'PORT' | 'HEALTH_PORT'): string {
+  // No local address has that name or number; anything else (in use, below 1024 without the right) is the port's.
+  const hostAtFault = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EADDRNOTAVAIL';
+  return `invalid ${hostAtFault ? 'HOST' : portVariable}: cannot listen on ${host} port ${String(port)} (${error.code ?? error.message})`;
 }
 
 /** Embedded development mode without AUTH_SECRET: a key for this process only, announced once. */

@@ -56,6 +56,11 @@ for (const [name, value] of [
   ['MONGODB_OPERATION_TIMEOUT_MS', '5s'],
   ['MONGODB_INDEX_CHECK_INTERVAL_MS', '99'],
   ['MATCH_CANDIDATE_LIMIT', '5'],
+  ['HOST', 'http://0.0.0.0'],
+  ['HOST', '0.0.0.0:8080'],
+  ['HOST', '[::]'],
+  ['HOST', '999.1.1.1'],
+  ['HOST', 'my host'],
 ] as const) {
   test(`a bad ${name} (${value}) is one line naming it`, (t) => {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
@@ -63,6 +68,10 @@ for (const [name, value] of [
     t.false(error.message.includes('\n'));
   });
 }
+
+test('HOST takes an IPv4 or IPv6 address or a host name', (t) => {
+  for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'playerfinder.default.svc.cluster.local']) t.is(loadConfig({ HOST: host }).host, host);
+});
 
 test('a headers timeout longer than the request timeout is one line naming it', (t) => {
   const error = t.throws(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }), { instanceOf: ConfigError });

@@ -1,8 +1,8 @@
 // The built server as a real process: graceful shutdown on signals, MongoDB down at boot and during
 // operation, and one-line configuration errors.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { Agent, createServer, request } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -232,6 +232,23 @@ test('a bad setting exits non-zero with one line naming the variable', async (t)
   t.is(result.code, 1);
   t.regex(result.stderr, /^playerfinder: invalid PORT: .+\n$/);
   t.is(result.stdout, '');
+});
+
+test('a port in use, or a HOST that is no local address, exits 1 with one line naming the variable', async (t) => {
+  const base = { MONGODB_URI: await databaseUri(uniqueDatabaseName('listen')), AUTH_SECRET: 'k'.repeat(32), MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000' };
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const port = String((taken.address() as AddressInfo).port);
+  const inUse = await runServerToExit({ ...base, HOST: '127.0.0.1', PORT: port });
+  t.is(inUse.code, 1);
+  t.is(inUse.stderr, `playerfinder: invalid PORT: cannot listen on 127.0.0.1 port ${port} (EADDRINUSE)\n`);
+  const healthInUse = await runServerToExit({ ...base, HOST: '127.0.0.1', PORT: '0', HEALTH_PORT: port });
+  t.is(healthInUse.stderr, `playerfinder: invalid HEALTH_PORT: cannot listen on 127.0.0.1 port ${port} (EADDRINUSE)\n`);
+  // 192.0.2.0/24 is reserved for documentation (RFC 5737): no machine has it.
+  const foreign = await runServerToExit({ ...base, HOST: '192.0.2.1', PORT: '0' });
+  t.is(foreign.code, 1);
+  t.is(foreign.stderr, 'playerfinder: invalid HOST: cannot listen on 192.0.2.1 port 0 (EADDRNOTAVAIL)\n');
 });
 
 test('without AUTH_SECRET the service refuses to start, in one line naming it', async (t) => {
