@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
 import { lfgPostSchema } from '../src/lfg/schema.ts';
 import type { PendingDeletion } from '../src/players/deletions.ts';
+import { PlayerRepository } from '../src/players/repository.ts';
 import { startTestApp, type TestApp } from './helpers/app.ts';
 import { validLfgPost } from './helpers/lfg.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
@@ -115,4 +116,21 @@ test('a deletion whose answer was lost is finished by the upkeep; a finished one
   const { auth: second } = await signUp(app.url, 'heard');
   t.is(await status(send(app.url, 'DELETE', '/v1/players/heard', { headers: second })), 204);
   t.is(await pendingDeletions(db).countDocuments(), 0);
+});
+
+test('a deletion that loses the race to another leaves the winner\'s record, should the winner die before finishing', async (t) => {
+  const { app, db } = await started('deletions_race');
+  const { hosted, own } = await playerWithPosts(app, 'contested');
+  const repository = new PlayerRepository(db, { operationTimeoutMs: 10_000 });
+  const read = await repository.findByNick('contested');
+  if (read === undefined) throw new Error('no player contested');
+  // The winner, having read the same version: its record, then the profile gone; then its process died.
+  const incarnation = read.version.incarnation;
+  await pendingDeletions(db).insertOne({ _id: incarnation.toHexString(), nick: 'contested', incarnation, gameKeys: ['rocket league'], at: new Date(Date.now() - 120_000) });
+  await db.collection<{ _id: string }>('players').deleteOne({ _id: 'contested' });
+
+  t.is(await repository.delete(read, new Date(Date.now() - 120_000)), 'missing');
+  await eventually(t, 'the record is gone', async () => (await pendingDeletions(db).countDocuments()) === 0);
+  t.is(await status(send(app.url, 'GET', `/v1/lfg/${own}`)), 404, 'their post is closed');
+  t.deepEqual(await members(app, hosted), [], 'their slot is free');
 });

@@ -1,7 +1,8 @@
 // Deletions in progress, in playerDeletions: recorded before a player is deleted and removed once what
 // is kept of the player elsewhere (write claims, game titles, looking-for-group posts and slots,
-// passwords) is gone too. A process that dies in between, or a deletion whose answer is lost, leaves its record behind, and
-// the next upkeep finishes that deletion (PlayerService.finishDeletions).
+// passwords) is gone too. A process that dies in between, a deletion whose answer is lost, and one that
+// lost a race leave their record behind; the upkeep finishes the deletion, or drops the record of one that
+// never happened (PlayerService.finishDeletions).
 import type { Collection, Db, ObjectId } from 'mongodb';
 import { createMissingIndexes, type NamedIndex } from '../db/indexes.ts';
 

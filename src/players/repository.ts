@@ -184,10 +184,9 @@ export class PlayerRepository {
     const pending: PendingDeletion = { _id: current.incarnation.toHexString(), nick: current._id, incarnation: current.incarnation, gameKeys: gameKeysOf(read.player.games), at: now };
     await this.#deletions.record(pending);
     const deleted = await this.#claims.whileClaimed(current, now, async () => (await this.#players.findOneAndDelete(current, this.#limit)) !== null);
-    if (deleted !== true) {
-      await this.#deletions.done(current.incarnation);
-      return this.#conflictOrMissing(current);
-    }
+    // The record stays: another deletion of this profile may have won and recorded it too, and may yet die
+    // before finishing. The upkeep ends it either way (deletions.ts).
+    if (deleted !== true) return this.#conflictOrMissing(current);
     await this.#forgetDeleted(pending);
     return 'deleted';
   }
