@@ -27,16 +27,17 @@ interface Pod {
 
 /**
  * A pod's files on this machine: the rendered scripts ConfigMap and Secret (each password with a trailing
- * newline, as `kubectl create secret --from-file` leaves it), and a mongosh HOME with telemetry off.
+ * newline, as `kubectl create secret --from-file` leaves it; CRLF from a file saved on Windows), and a
+ * mongosh HOME with telemetry off.
  */
-async function podFiles(manifests: readonly Manifest[]): Promise<Pod> {
+async function podFiles(manifests: readonly Manifest[], newline = '\n'): Promise<Pod> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pf-mongosh-'));
   await mkdir(path.join(dir, 'scripts'));
   await mkdir(path.join(dir, 'secrets'));
   await mongoshHome(path.join(dir, 'home'));
   for (const [file, text] of Object.entries(one(manifests, 'ConfigMap', names.scripts).data ?? {})) await writeFile(path.join(dir, 'scripts', file), text);
   const secret = one(manifests, 'Secret', names.secret).data ?? {};
-  for (const [key, value] of Object.entries(secret)) await writeFile(path.join(dir, 'secrets', key), `${decodeBase64(value)}\n`);
+  for (const [key, value] of Object.entries(secret)) await writeFile(path.join(dir, 'secrets', key), `${decodeBase64(value)}${newline}`);
   const rootPassword = decodeBase64(secret['mongodb-root-password'] ?? '');
   return {
     dir,
@@ -229,24 +230,26 @@ for (const helm of helms().slice(0, 1)) {
     }
   });
 
-  test('create-app-user.js runs as the image entrypoint runs it: unauthenticated, against the temporary mongod', async (t) => {
-    const pod = await podFiles(await renderScenario(helm, 'defaults'));
-    const mongod = workloadContainer(pod.manifests, 'mongodb', 'mongodb');
-    const initdb = mongod.volumeMounts?.find((m) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
-    const member = await new ScriptedMember({ auth: false }).start();
-    try {
-      const [, port] = member.host.split(':');
-      for (const attempt of [1, 2]) {
-        // docker-entrypoint.sh: "${mongo[@]}" "$MONGO_INITDB_DATABASE" "$f", with mongo=(mongosh --host 127.0.0.1 --port 27017 --quiet)
-        const run = runMongosh(['--host', '127.0.0.1', '--port', port ?? '', '--quiet', 'test', path.join(pod.dir, 'scripts', initdb?.subPath ?? 'missing')], containerEnv(pod, mongod, {}));
-        t.is(await run.exited, 0, `run ${String(attempt)}: ${run.lines.join('\n')}`);
+  for (const [newline, ending] of [['\n', 'LF'], ['\r\n', 'CRLF']] as const) {
+    test(`create-app-user.js runs as the image entrypoint runs it: unauthenticated, against the temporary mongod (password file ending in ${ending})`, async (t) => {
+      const pod = await podFiles(await renderScenario(helm, 'defaults'), newline);
+      const mongod = workloadContainer(pod.manifests, 'mongodb', 'mongodb');
+      const initdb = mongod.volumeMounts?.find((m) => m.mountPath.startsWith('/docker-entrypoint-initdb.d/'));
+      const member = await new ScriptedMember({ auth: false }).start();
+      try {
+        const [, port] = member.host.split(':');
+        for (const attempt of [1, 2]) {
+          // docker-entrypoint.sh: "${mongo[@]}" "$MONGO_INITDB_DATABASE" "$f", with mongo=(mongosh --host 127.0.0.1 --port 27017 --quiet)
+          const run = runMongosh(['--host', '127.0.0.1', '--port', port ?? '', '--quiet', 'test', path.join(pod.dir, 'scripts', initdb?.subPath ?? 'missing')], containerEnv(pod, mongod, {}));
+          t.is(await run.exited, 0, `run ${String(attempt)}: ${run.lines.join('\n')}`);
+        }
+        t.deepEqual(member.users, [appUser(pod)], 'readWrite on the app database only');
+      } finally {
+        await member.stop();
+        await rm(pod.dir, { recursive: true, force: true });
       }
-      t.deepEqual(member.users, [appUser(pod)], 'readWrite on the app database only');
-    } finally {
-      await member.stop();
-      await rm(pod.dir, { recursive: true, force: true });
-    }
-  });
+    });
+  }
 
   test('mongosh throws on a command answered ok: 0, so the scripts must catch NotYetInitialized by its code', async (t) => {
     const pod = await podFiles(await renderScenario(helm, 'replicaSet'));

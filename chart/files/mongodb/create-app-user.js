@@ -14,8 +14,8 @@
   if (!database || !user || !passwordFile) {
     throw new Error('PLAYERFINDER_DATABASE, PLAYERFINDER_USERNAME and PLAYERFINDER_PASSWORD_FILE must be set');
   }
-  // One trailing newline is dropped, as the API does when it reads the same file (MONGODB_PASSWORD_FILE).
-  const pwd = require('fs').readFileSync(passwordFile, 'utf8').replace(/\n$/, '');
+  // One trailing newline (LF or CRLF) is dropped, as the API does when it reads the same file (MONGODB_PASSWORD_FILE).
+  const pwd = require('fs').readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
   const USER_ALREADY_EXISTS = 51003;
   try {
     db.getSiblingDB(database).createUser({ user, pwd, roles: [{ role: 'readWrite', db: database }] });
