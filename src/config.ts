@@ -7,7 +7,7 @@ import { mongoEnvSchema, mongoSettings, withUriFromFile, type MongoSettings } fr
 import { secretSetting } from './config/secrets.ts';
 import { optionalText, wholeNumber } from './validation.ts';
 
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 /** The HTTP server's own limits: how long a client may take, and how many connections it may hold. */

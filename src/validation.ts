@@ -12,6 +12,9 @@ export const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.int().min(min).max(max));
 
+/** A query flag: the text true or false, as a query string can only carry text. */
+export const booleanText = z.enum(['true', 'false']);
+
 /** A setting that is either absent or holds some non-blank text (trimmed). */
 export const optionalText = z.string().trim().min(1).optional();
 

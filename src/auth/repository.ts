@@ -56,7 +56,7 @@ export class CredentialTakenError extends Error {
 const pruneIntervalMs = 60_000;
 
 /** Each backs one filter below (README "MongoDB: collections and indexes"). */
-export const accountIndexes = {
+const accountIndexes = {
   credentials: [{ key: { nick: 1, incarnation: 1, version: -1 }, name: 'nick_incarnation_version' }],
   loginAttempts: [
     { key: { nick: 1, at: -1 }, name: 'nick_at' },

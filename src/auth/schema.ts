@@ -6,7 +6,7 @@ import { nickSchema, playerInputSchema } from '../players/schema.ts';
 /** Counted as it is compared (passwords.ts), in NFKC, and by code point as NIST SP 800-63B counts. */
 const normalisedLength = (password: string): number => Array.from(password.normalize('NFKC')).length;
 
-export const passwordSchema = z
+const passwordSchema = z
   .string()
   // A bound on what is hashed; the documented minimum is checked after normalising.
   .max(128)

@@ -21,7 +21,6 @@ export interface AccountOptions {
   readonly operatorToken: Uint8Array | undefined;
   readonly loginLimit: number;
   readonly loginWindowSeconds: number;
-  readonly now?: () => Date;
   readonly onLogin?: (outcome: LoginOutcome) => void;
 }
 
@@ -34,7 +33,6 @@ export class AccountService {
   readonly #operatorDigest: Buffer | undefined;
   readonly #limit: number;
   readonly #windowMs: number;
-  readonly #now: () => Date;
   readonly #onLogin: (outcome: LoginOutcome) => void;
 
   constructor(players: PlayerService, repository: AccountRepository, hasher: PasswordHasher, tokens: TokenIssuer, options: AccountOptions) {
@@ -45,7 +43,6 @@ export class AccountService {
     this.#operatorDigest = options.operatorToken === undefined ? undefined : digest(options.operatorToken);
     this.#limit = options.loginLimit;
     this.#windowMs = options.loginWindowSeconds * 1000;
-    this.#now = options.now ?? (() => new Date());
     this.#onLogin = options.onLogin ?? (() => undefined);
   }
 
@@ -59,7 +56,7 @@ export class AccountService {
     const { password, ...profile } = input;
     const hash = await this.#hasher.hash(password);
     const incarnation = new ObjectId();
-    await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());
+    await this.#repository.createFirst(profile.nick, incarnation, hash, new Date());
     try {
       return await this.#players.create(profile, incarnation);
     } catch (error) {
@@ -86,7 +83,7 @@ export class AccountService {
     if (credential === undefined) throw new AppError(403, { detail: 'The current password is wrong.' });
     const hash = await this.#hasher.hash(newPassword);
     try {
-      await this.#repository.replace(credential, hash, this.#now());
+      await this.#repository.replace(credential, hash, new Date());
     } catch (error) {
       // A deletion that removed every password of the profile meanwhile looks like a lost race too.
       if (error instanceof CredentialTakenError && !(await this.#isLive(nick, credential.incarnation))) throw invalidToken(tokenRevoked);
@@ -145,7 +142,7 @@ export class AccountService {
    * other; it is forgotten again if it succeeds or is turned away.
    */
   async #checkPassword(nick: string, password: string): Promise<Credential | undefined> {
-    const now = this.#now();
+    const now = new Date();
     const attempt = await this.#repository.recordAttempt(nick, now, this.#windowMs);
     if ((await this.#repository.countRecentAttempts(nick, new Date(now.getTime() - this.#windowMs), this.#limit + 1)) > this.#limit) {
       await this.#forget(attempt);

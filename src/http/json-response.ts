@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 
 /** What Koa's `ctx.type = 'json'` sets. */
-export const jsonContentType = 'application/json; charset=utf-8';
+const jsonContentType = 'application/json; charset=utf-8';
 
 /** Sends `value` as the JSON body; an error thrown later still replaces it with a problem (problem.ts). */
 export function sendJson(ctx: Context, value: object, contentType: string = jsonContentType): void {

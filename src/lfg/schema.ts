@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { cursorParameter, pageSchema } from '../cursor.ts';
 import { languageSchema, languagesSchema, nickSchema, paragraphs, platformSchema, regionSchema, text } from '../players/schema.ts';
-import { wholeNumber } from '../validation.ts';
+import { booleanText, wholeNumber } from '../validation.ts';
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -54,7 +54,7 @@ export function lfgInputSchema(timeErrors: (times: PostTimes) => TimeError[]) {
     .meta({ id: 'LfgPostInput' });
 }
 
-export const lfgIdSchema = z.string().regex(/^[0-9a-f]{24}$/, 'a post id: 24 hexadecimal digits');
+const lfgIdSchema = z.string().regex(/^[0-9a-f]{24}$/, 'a post id: 24 hexadecimal digits');
 export const lfgParamsSchema = z.strictObject({ id: lfgIdSchema });
 export const lfgMemberParamsSchema = z.strictObject({ id: lfgIdSchema, nick: nickSchema });
 
@@ -64,7 +64,7 @@ export const lfgSearchSchema = z.strictObject({
   platform: platformSchema.optional(),
   region: regionSchema.optional(),
   language: languageSchema.optional(),
-  competitive: z.enum(['true', 'false']).optional(),
+  competitive: booleanText.optional(),
   limit: wholeNumber(1, 100).default(20),
   cursor: cursorParameter,
 });

@@ -12,7 +12,7 @@ import { lfgInputSchema, type LfgInput, type LfgPost, type LfgSearch, type PostT
 
 export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found' | 'too_slow';
 
-export interface LfgLimits {
+interface LfgLimits {
   /** How far ahead a post may start. */
   readonly maxAheadMs: number;
   /** How long ago a new post may have started (clocks differ; "now" takes a moment to send). */
@@ -28,7 +28,6 @@ export const lfgLimits: LfgLimits = { maxAheadMs: 7 * 24 * hour, pastGraceMs: 5 
 
 export interface LfgOptions {
   readonly now?: () => Date;
-  readonly limits?: LfgLimits;
   readonly onCreated?: () => void;
   readonly onJoin?: (outcome: JoinMetric) => void;
 }
@@ -45,7 +44,6 @@ export class LfgService {
   readonly #repository: LfgRepository;
   readonly #players: PlayerRepository;
   readonly #now: () => Date;
-  readonly #limits: LfgLimits;
   readonly #onCreated: () => void;
   readonly #onJoin: (outcome: JoinMetric) => void;
   /** The body of a post to publish, its times checked against this service's limits and clock. */
@@ -55,7 +53,6 @@ export class LfgService {
     this.#repository = repository;
     this.#players = players;
     this.#now = options.now ?? (() => new Date());
-    this.#limits = options.limits ?? lfgLimits;
     this.#onCreated = options.onCreated ?? (() => undefined);
     this.#onJoin = options.onJoin ?? (() => undefined);
   }
@@ -98,7 +95,7 @@ export class LfgService {
       competitive: query.competitive === undefined ? undefined : query.competitive === 'true',
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, searchPosition).after,
       now: this.#now(),
-      maxDurationMs: this.#limits.maxDurationMs,
+      maxDurationMs: lfgLimits.maxDurationMs,
       limit: query.limit,
     });
     const last = posts.at(-1);
@@ -180,21 +177,20 @@ export class LfgService {
     const sent = input.expiresAt === undefined ? undefined : new Date(input.expiresAt);
     const errors = this.#timeErrors({ startsAt, expiresAt: sent }, now);
     if (errors.length > 0) throw new AppError(400, { detail: 'The request body is invalid.', errors: errors.map(({ field, detail }) => ({ pointer: `/${field}`, detail })) });
-    return { startsAt, expiresAt: sent ?? new Date(startsAt.getTime() + this.#limits.defaultDurationMs) };
+    return { startsAt, expiresAt: sent ?? new Date(startsAt.getTime() + lfgLimits.defaultDurationMs) };
   }
 
   #timeErrors({ startsAt, expiresAt }: PostTimes, now: Date): TimeError[] {
-    const limits = this.#limits;
     const errors: TimeError[] = [];
-    if (startsAt.getTime() < now.getTime() - limits.pastGraceMs) {
-      errors.push({ field: 'startsAt', detail: `must not be more than ${duration(limits.pastGraceMs)} in the past` });
-    } else if (startsAt.getTime() > now.getTime() + limits.maxAheadMs) {
-      errors.push({ field: 'startsAt', detail: `must be at most ${duration(limits.maxAheadMs)} ahead` });
+    if (startsAt.getTime() < now.getTime() - lfgLimits.pastGraceMs) {
+      errors.push({ field: 'startsAt', detail: `must not be more than ${duration(lfgLimits.pastGraceMs)} in the past` });
+    } else if (startsAt.getTime() > now.getTime() + lfgLimits.maxAheadMs) {
+      errors.push({ field: 'startsAt', detail: `must be at most ${duration(lfgLimits.maxAheadMs)} ahead` });
     }
     if (expiresAt !== undefined) {
       if (expiresAt <= startsAt) errors.push({ field: 'expiresAt', detail: 'must be after startsAt' });
-      else if (expiresAt.getTime() > startsAt.getTime() + limits.maxDurationMs) {
-        errors.push({ field: 'expiresAt', detail: `must be at most ${duration(limits.maxDurationMs)} after startsAt` });
+      else if (expiresAt.getTime() > startsAt.getTime() + lfgLimits.maxDurationMs) {
+        errors.push({ field: 'expiresAt', detail: `must be at most ${duration(lfgLimits.maxDurationMs)} after startsAt` });
       } else if (expiresAt <= now) errors.push({ field: 'expiresAt', detail: 'must be in the future' });
     }
     return errors;

@@ -18,7 +18,7 @@ const points = z.number().min(0).meta({ description: 'What this reason adds to t
 const game = z.string().meta({ description: 'The title as the player asking for matches spells it' });
 
 /** Why a player is suggested; the score is the sum of its reasons' points. */
-export const matchReasonSchema = z
+const matchReasonSchema = z
   .discriminatedUnion('reason', [
     z.object({ reason: z.literal('sharedGame'), game, hoursPerWeek: z.number().meta({ description: 'The fewer weekly hours of the two players on it' }), points }),
     z.object({ reason: z.literal('samePlatform'), game, platforms: z.array(z.string()), points }),
@@ -32,7 +32,7 @@ export const matchReasonSchema = z
 
 export type MatchReason = z.infer<typeof matchReasonSchema>;
 
-export const matchSchema = z
+const matchSchema = z
   .object({
     player: playerSchema,
     score: z.number().min(0).meta({ description: 'Sum of the reasons\' points; higher is a better match' }),

@@ -2,7 +2,7 @@
 // produce the OpenAPI document, so the two cannot drift apart.
 import { z } from 'zod';
 import { cursorParameter, pageSchema } from '../cursor.ts';
-import { wholeNumber } from '../validation.ts';
+import { booleanText, wholeNumber } from '../validation.ts';
 import { normaliseKey } from './keys.ts';
 
 export const platforms = ['pc', 'playstation', 'xbox', 'switch', 'mobile'] as const;
@@ -47,7 +47,7 @@ export const text = (max: number) =>
 export const paragraphs = (max: number) =>
   z.string().trim().max(max).regex(new RegExp(`^(?:[^\\p{Cc}${bidiControls}]|[\\t\\n\\r])*$`, 'u'), 'no control characters besides line breaks and tabs (no bidirectional overrides)');
 
-export const gameSchema = z.strictObject({
+const gameSchema = z.strictObject({
   title: text(100).meta({ examples: ['Rocket League'] }),
   platform: platformSchema,
   hoursPerWeek: z.number().min(0).max(168),
@@ -119,8 +119,6 @@ export const playerSchema = playerInputSchema
   .meta({ id: 'Player' });
 
 export type Player = z.infer<typeof playerSchema>;
-
-const booleanText = z.enum(['true', 'false']);
 
 /**
  * GET /v1/players query string. Every value is a scalar, so no MongoDB operator can ride in on it. The age

@@ -44,7 +44,7 @@ const writeAttempts = 20;
  * collection, far too much per request; keeping counts on every write needs an atomic $inc, which
  * FerretDB's SQLite backend does not have (concurrent increments get lost).
  */
-export const gameStatsFreshForMs = 5000;
+const gameStatsFreshForMs = 5000;
 
 /** A deletion still recorded this long after it began has stopped (finishing one that has not does no harm: every step is idempotent). */
 const unfinishedAfterMs = 60_000;
@@ -53,7 +53,6 @@ export type GameStats = { title: string; players: number }[];
 
 export class PlayerService {
   readonly #repository: PlayerRepository;
-  readonly #now: () => Date;
   readonly #onRegistered: () => void;
   readonly #gameStats: SharedResult<GameStats>;
   readonly #onDeleted: (deleted: DeletedProfile) => Promise<void>;
@@ -62,9 +61,8 @@ export class PlayerService {
    * `onDeleted` runs after a player is deleted, to remove what other domains keep of them; it may run
    * again for the same profile (finishDeletions), so it must be idempotent.
    */
-  constructor(repository: PlayerRepository, options: { now?: () => Date; onRegistered?: () => void; onDeleted?: (deleted: DeletedProfile) => Promise<void> } = {}) {
+  constructor(repository: PlayerRepository, options: { onRegistered?: () => void; onDeleted?: (deleted: DeletedProfile) => Promise<void> } = {}) {
     this.#repository = repository;
-    this.#now = options.now ?? (() => new Date());
     this.#onRegistered = options.onRegistered ?? (() => undefined);
     this.#gameStats = new SharedResult(() => repository.gameStats(maxGameStatsLimit), gameStatsFreshForMs);
     this.#onDeleted = options.onDeleted ?? (() => Promise.resolve());
@@ -72,7 +70,7 @@ export class PlayerService {
 
   async create(input: PlayerInput, incarnation: ObjectId): Promise<StoredPlayer> {
     try {
-      const stored = await this.#repository.insert(input, incarnation, this.#now());
+      const stored = await this.#repository.insert(input, incarnation, new Date());
       this.#onRegistered();
       return stored;
     } catch (error) {
@@ -129,7 +127,7 @@ export class PlayerService {
    * before what other domains keep of it was: run at every upkeep (db/database.ts).
    */
   async finishDeletions(): Promise<void> {
-    for (const deleted of await this.#repository.unfinishedDeletions(new Date(this.#now().getTime() - unfinishedAfterMs))) await this.#forgetDeleted(deleted);
+    for (const deleted of await this.#repository.unfinishedDeletions(new Date(new Date().getTime() - unfinishedAfterMs))) await this.#forgetDeleted(deleted);
   }
 
   /** What other domains keep of the deleted profile goes, and then its deletion record. */
@@ -170,7 +168,7 @@ export class PlayerService {
       if (writer !== undefined && !isProfile(current, writer)) throw invalidToken(tokenRevoked);
       if (current === undefined) throw missing(nick);
       if (precondition !== undefined && !satisfies(precondition, current.revision)) throw preconditionFailed(nick);
-      const outcome = await write(current, this.#now());
+      const outcome = await write(current, new Date());
       if (outcome !== 'missing' && outcome !== 'conflict') return outcome;
       // Deleted under the write: for a player, with the profile their token was issued for.
       if (outcome === 'missing' && writer !== undefined) throw invalidToken(tokenRevoked);

@@ -13,7 +13,7 @@ import { defineRoute, type RouteSpec } from '../route.ts';
  * No inline script or style, no eval, nothing from another origin; `data:` images are Swagger UI's
  * own icons, embedded in its stylesheet.
  */
-export const docsContentSecurityPolicy = [
+const docsContentSecurityPolicy = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
