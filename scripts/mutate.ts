@@ -25,6 +25,37 @@ interface Mutation {
 
 const mutations: readonly Mutation[] = [
   {
+    bug: 'TRACE or PROPFIND answered 501, a server error for a client\'s mistake',
+    file: 'src/http/problem.ts',
+    search: "const status = ctx.status === 501 ? (allowed === '' ? 404 : 405) : ctx.status;",
+    replace: 'const status = ctx.status;',
+    tests: ['test/bad-input.test.ts'],
+    match: ['*method no route takes*'],
+  },
+  {
+    bug: 'a blank AUTH_SECRET of 40 spaces signs tokens',
+    file: 'src/config/secrets.ts',
+    search: 'if (value.trim() !== value)',
+    replace: 'if (value.trim() === \'never\')',
+    tests: ['test/config.test.ts'],
+  },
+  {
+    bug: 'a port in use exits with a stack trace naming no variable',
+    file: 'src/main.ts',
+    search: "if (error.syscall === 'listen' || error.syscall === 'getaddrinfo') {",
+    replace: 'if (error.syscall === \'never\') {',
+    tests: ['test/process.test.ts'],
+    match: ['*port in use*'],
+  },
+  {
+    bug: 'a deletion losing a race removes the record of the one that won, which then dies unfinished',
+    file: 'src/players/repository.ts',
+    search: '    if (deleted !== true) return this.#conflictOrMissing(current);',
+    replace: '    if (deleted !== true) {\n      await this.#deletions.done(current.incarnation);\n      return this.#conflictOrMissing(current);\n    }',
+    tests: ['test/deletions.test.ts'],
+    match: ['*loses the race*'],
+  },
+  {
     bug: 'default page size 50 instead of 20',
     file: 'src/players/schema.ts',
     search: 'limit: wholeNumber(1, 100).default(20)',
