@@ -347,6 +347,16 @@ test('while MongoDB is unreachable, data routes answer 503 problem+json within s
   t.true(JSON.stringify(errorLine).length < 1000, JSON.stringify(errorLine));
 });
 
+test('a MongoDB whose DNS name does not resolve (an SRV record, a host) is unreachable: 503, not 500', async (t) => {
+  for (const uri of ['mongodb+srv://nosuch.invalid/offline', 'mongodb://nosuch.invalid:27017/offline']) {
+    const unresolved = await startTestApp('bad_input_unresolved', { env: { MONGODB_URI: uri, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000' }, waitUntilReady: false });
+    t.teardown(() => unresolved.close());
+    const response = await send(unresolved.url, 'GET', '/v1/players?limit=1');
+    assertProblem(t, response, 503);
+    t.is(response.headers.get('retry-after'), '5', uri);
+  }
+});
+
 test('a method no route takes (PROPFIND, PURGE, TRACE) is a 405 with Allow where the path exists, else a 404: the client\'s mistake, not a 5xx', async (t) => {
   const propfind = await call('PROPFIND', '/v1/players');
   assertProblem(t, propfind, 405);

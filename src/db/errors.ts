@@ -1,5 +1,6 @@
 // Which driver errors mean "MongoDB is unreachable right now" (503, retry later) rather than a bug (500).
 import {
+  MongoClientClosedError,
   MongoNetworkError,
   MongoServerError,
   MongoNotConnectedError,
@@ -14,10 +15,15 @@ const unavailableErrors = [
   MongoOperationTimeoutError,
   MongoNotConnectedError,
   MongoTopologyClosedError,
+  // Closed at shutdown under a handler still waiting on it.
+  MongoClientClosedError,
 ];
 
-/** Socket errors the driver sometimes lets through unwrapped, e.g. EPIPE when MongoDB closed a pooled connection. */
-const networkErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * Socket and DNS errors the driver lets through unwrapped, e.g. EPIPE when MongoDB closed a pooled
+ * connection, or ENOTFOUND from the SRV lookup of a mongodb+srv:// URI (which a DNS outage causes too).
+ */
+const networkErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEOUT', 'ESERVFAIL']);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (unavailableErrors.some((type) => error instanceof type)) return true;
