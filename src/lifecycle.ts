@@ -2,8 +2,9 @@
 //
 // On SIGTERM/SIGINT: /readyz fails at once; the server keeps serving for shutdownDelayMs so load
 // balancers and Kubernetes endpoints drop the pod; then every response says `Connection: close`, the
-// server stops accepting, closes idle keep-alive sockets, gives in-flight requests up to shutdownTimeoutMs,
-// and once the last handler has finished (or that time is up) closes MongoDB and exits 0.
+// server stops accepting, closes idle keep-alive sockets, gives in-flight requests up to shutdownTimeoutMs
+// (those still running then get a 503 before their connections are cut), and once the last handler has
+// finished (or that time is up) closes MongoDB and exits 0.
 // With HEALTH_PORT, the same checks also answer on a listener of their own (see serveHealthChecks), which
 // stays open until the end.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -18,6 +19,10 @@ import type { Logger } from './logger.ts';
 
 /** After the shutdown delay, how long responses say `Connection: close` before idle connections are closed. */
 const lastCallMs = 500;
+/** How long before the shutdown timeout cuts connections the requests still running get their 503, to reach the client first. */
+const abandonLeadMs = 250;
+/** Handlers abandoned at the timeout fail as MongoDB closes under them: the time they get to log their 503. */
+const abandonedSettleMs = 500;
 
 export interface LifecycleOptions {
   /** Serves the same health checks, and nothing else; closed once shutdown is complete. */
@@ -68,6 +73,10 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       await sleep(options.shutdownDelayMs);
       drainDeadline = Date.now() + options.shutdownTimeoutMs;
       options.connections.drain();
+      setTimeout(() => {
+        const abandoned = options.connections.abandon();
+        if (abandoned > 0) logger.warn({ requests: abandoned }, 'shutdown timeout: answering 503 to requests still running');
+      }, options.shutdownTimeoutMs - Math.min(abandonLeadMs, lastCall / 2)).unref();
       logger.info('draining: every response now says Connection: close');
       // A keep-alive connection that looks idle may have its next request waiting unread in the socket
       // buffer; closing it now would cut that request off. Busy clients get one more response first, and
@@ -82,6 +91,7 @@ export function attachLifecycle(server: Server, options: LifecycleOptions): void
       const idle = await options.connections.idle(Math.max(0, drainDeadline - Date.now()));
       if (!idle) logger.warn('shutdown timeout: closing MongoDB while requests still run');
       await options.onShutdown();
+      if (!idle) await options.connections.idle(abandonedSettleMs);
     },
     onShutdown: () => {
       options.healthServer?.close();

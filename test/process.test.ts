@@ -71,6 +71,39 @@ test('SIGTERM: readiness fails at once, in-flight requests finish, new connectio
   t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
 });
 
+test('a request still waiting on a stalled MongoDB at the shutdown timeout gets a 503, is logged as one, and the process exits 0 without waiting on MongoDB', async (t) => {
+  const target = firstHost(await serverUri());
+  const proxy = new TcpProxy(target.host, target.port);
+  await proxy.open();
+  t.teardown(() => proxy.close());
+  const timeoutMs = 2000;
+  const server = await startServer({ MONGODB_URI: proxy.uri(uniqueDatabaseName('stalled')), SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: String(timeoutMs) });
+  t.teardown(() => server.child.kill('SIGKILL'));
+  await waitForStatus(`${server.url}/readyz`, 200, 30_000);
+
+  proxy.hold();
+  const stalled = send(server.url, 'GET', '/v1/players/waiting', { headers: { 'X-Request-Id': 'stalled-1' } });
+  while (proxy.heldBytes === 0) await sleep(10);
+  const signalledAt = Date.now();
+  server.child.kill('SIGTERM');
+
+  const response = await stalled;
+  t.is(response.status, 503);
+  t.is(response.headers.get('content-type'), 'application/problem+json');
+  t.is(response.headers.get('retry-after'), '1');
+  t.is(response.headers.get('connection'), 'close');
+  t.is(response.headers.get('x-request-id'), 'stalled-1');
+  t.true(Date.now() - signalledAt < timeoutMs + 1000, 'answered at the timeout');
+
+  const exit = await server.exited;
+  t.is(exit.code, 0);
+  // The timeout, then at most 2 s waiting for MongoDB to confirm the close, then half a second for handlers.
+  t.true(exit.at - signalledAt < timeoutMs + 2500 + 1000, `exited after ${String(exit.at - signalledAt)} ms`);
+  t.like(server.logs.find((line) => line.msg === 'request' && line.requestId === 'stalled-1'), { status: 503 });
+  t.false(server.logs.some((line) => line.level === 'error' || line.level === 'fatal'), 'nothing logged as failed: the request was given up, not broken');
+  t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
+});
+
 test('HEALTH_PORT: the probes answer there while every connection PORT allows is taken, and readiness fails there at SIGTERM', async (t) => {
   const healthPort = await freePort();
   const server = await startServer({ HEALTH_PORT: String(healthPort), HTTP_MAX_CONNECTIONS: '2' });

@@ -26,11 +26,17 @@ export interface Database {
   prepare(preparers: readonly IndexPreparer[], upkeep: () => Promise<void>): void;
   /** Resolves when MongoDB answers and the indexes exist; rejects with the reason otherwise. */
   readiness(): Promise<void>;
-  /** Stops the index retries and closes the client; call after the HTTP server has drained. */
+  /** Stops the index retries and closes the client, waiting closeWaitMs at most; call after the HTTP server has drained. */
   close(): Promise<void>;
 }
 
 const maxRetryDelayMs = 5000;
+/**
+ * How long shutdown waits for the client to close. Closing tells the server to end the client's sessions,
+ * which a stalled server never answers; the process exits all the same, well within the chart's margin
+ * for it (values: shutdown.marginSeconds, 5 s).
+ */
+const closeWaitMs = 2000;
 
 export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: Logger): Database {
   const client = createMongoClient(settings, metrics);
@@ -52,7 +58,18 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
     },
     async close() {
       stopping.abort();
-      await client.close();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => { resolve(false); }, closeWaitMs)));
+      const closing = client.close().then(
+        () => true,
+        (error: unknown) => {
+          logger.warn({ err: error }, 'closing MongoDB failed');
+          return true;
+        },
+      );
+      const closed = await Promise.race([closing, timedOut]);
+      clearTimeout(timer);
+      if (!closed) logger.warn({ waitedMs: closeWaitMs }, 'MongoDB did not confirm the close in time; exiting without it');
     },
   };
 }

@@ -7,7 +7,9 @@
 //   close: the request itself cannot be trusted). It is reported (logged and counted) once: here, or by
 //   the handler whose body it cut short;
 // - once shutdown begins draining, every response says `Connection: close`, so clients stop reusing
-//   connections that are about to close, and handlers are counted so MongoDB closes after the last one.
+//   connections that are about to close, and handlers are counted so MongoDB closes after the last one;
+// - a request still being handled when the shutdown timeout ends is answered 503 before its connection is
+//   cut (abandon), rather than not at all.
 import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
@@ -25,6 +27,15 @@ const parserRefusals: Readonly<Record<string, { status: number; detail: string }
 };
 const malformed = { status: 400, detail: 'The request is not valid HTTP/1.1.' };
 const securityHeaderLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+
+/** Responses `abandon` answered: their handlers, still running, must not answer again, and report a 503. */
+const abandonedResponses = new WeakSet<ServerResponse>();
+
+export const wasAbandoned = (response: ServerResponse): boolean => abandonedResponses.has(response);
+
+/** What an abandoned response keeps of the headers its handler had set so far (lower case, as Node lists them). */
+const keptWhenAbandoned = new Set(['x-request-id', ...Object.keys(securityHeaders).map((name) => name.toLowerCase())]);
+const abandonedProblem = bareProblem(503, 'The server is shutting down, and this request did not finish in time; retry it.');
 
 /** The status `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own. */
 const refusedStatuses = new WeakMap<Socket, number>();
@@ -124,6 +135,23 @@ export class ConnectionDrain {
   drain(): void {
     this.#draining = true;
     for (const response of this.#pending) if (!response.headersSent) response.setHeader('Connection', 'close');
+  }
+
+  /**
+   * The shutdown timeout is ending: every request still being handled (waiting on a stalled MongoDB, or
+   * on a body still arriving) gets a 503 now, since its connection is about to be cut. Returns how many.
+   */
+  abandon(): number {
+    let abandoned = 0;
+    for (const response of this.#pending) {
+      if (response.headersSent) continue;
+      abandonedResponses.add(response);
+      // Headers set for the answer the handler meant to give (an ETag, a Location) do not describe this one.
+      for (const name of response.getHeaderNames()) if (!keptWhenAbandoned.has(name)) response.removeHeader(name);
+      response.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1', Connection: 'close' }).end(abandonedProblem);
+      abandoned += 1;
+    }
+    return abandoned;
   }
 
   /** Resolves once no handler runs any more, or after `timeoutMs`; true when idle. */

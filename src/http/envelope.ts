@@ -1,12 +1,12 @@
 // What every request gets, around the router: an id and one log line (request-context.ts), the security
 // headers, a check of its head (request-head.ts: Host, Expect), its RED metrics (http-metrics.ts), any
 // failure answered as a problem (problem.ts), and `Connection: close` when its body was left unread
-// (connections.ts). One middleware rather than one each: every Koa middleware adds an async frame and
+// (connections.ts). A request the shutdown timeout abandoned (connections.ts) has had its 503 already. One middleware rather than one each: every Koa middleware adds an async frame and
 // promises to every request (see the /status benchmark).
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { closeIfBodyUnread, refusedStatus } from './connections.ts';
+import { closeIfBodyUnread, refusedStatus, wasAbandoned } from './connections.ts';
 import { recordRequest } from './http-metrics.ts';
 import { renderProblem, throwIfUnanswered } from './problem.ts';
 import { logRequest, startRequestContext } from './request-context.ts';
@@ -28,7 +28,8 @@ export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
       await next();
       throwIfUnanswered(ctx);
     } catch (error) {
-      renderProblem(ctx, error);
+      // Abandoned, it fails as MongoDB closes under it: the client has its answer, and nothing failed but the wait.
+      if (!wasAbandoned(ctx.res)) renderProblem(ctx, error);
     } finally {
       inFlight.count -= 1;
       closeIfBodyUnread(ctx);
@@ -36,9 +37,10 @@ export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
       const refused = ctx.req.complete ? undefined : refusedStatus(ctx.req);
       if (refused !== undefined) ctx.status = refused;
       // Measured after the problem is rendered, so a 413 is counted and logged as a 413.
+      const status = wasAbandoned(ctx.res) ? 503 : ctx.status;
       const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      recordRequest(metrics, ctx, durationSeconds);
-      logRequest(logger, ctx, requestId, durationSeconds);
+      recordRequest(metrics, ctx, status, durationSeconds);
+      logRequest(logger, ctx, requestId, status, durationSeconds);
     }
   };
 }

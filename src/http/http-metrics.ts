@@ -3,6 +3,6 @@ import type { Context } from 'koa';
 import type { Metrics } from '../metrics.ts';
 import { routeOf } from './request-context.ts';
 
-export function recordRequest(metrics: Metrics, ctx: Context, durationSeconds: number): void {
-  metrics.httpRequestDuration.observe({ method: ctx.method, route: routeOf(ctx), status: ctx.status }, durationSeconds);
+export function recordRequest(metrics: Metrics, ctx: Context, status: number, durationSeconds: number): void {
+  metrics.httpRequestDuration.observe({ method: ctx.method, route: routeOf(ctx), status }, durationSeconds);
 }

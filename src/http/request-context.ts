@@ -37,10 +37,10 @@ export function startRequestContext(ctx: Context, logger: Logger): RequestState 
   return state;
 }
 
-export function logRequest(logger: Logger, ctx: Context, requestId: string, durationSeconds: number): void {
+export function logRequest(logger: Logger, ctx: Context, requestId: string, status: number, durationSeconds: number): void {
   // Gathered only when the line will be written (not under LOG_LEVEL=warn and above).
   if (!logger.isLevelEnabled('info')) return;
-  logger.info({ requestId, method: ctx.method, route: routeOf(ctx), path: ctx.path, status: ctx.status, durationMs: durationSeconds * 1000 }, 'request');
+  logger.info({ requestId, method: ctx.method, route: routeOf(ctx), path: ctx.path, status, durationMs: durationSeconds * 1000 }, 'request');
 }
 
 /** The matched route template, never the raw path, so labels and log fields stay bounded. */
