@@ -135,3 +135,20 @@ test('a claim stored but whose answer was lost does not block the player\'s next
   t.is(await new WriteClaims(client.db(), 10_000).whileClaimed(player, new Date(), () => Promise.resolve('written')), 'written');
   t.deepEqual(await storedClaims(player.incarnation), []);
 });
+
+test('a claim its writer could not remove while MongoDB was away is removed once MongoDB is back, not after the abandoned age', async (t) => {
+  const { proxy, client: viaProxy } = await clientThroughProxy(t, client.db().databaseName, { serverSelectionTimeoutMS: 500 });
+  const player = newPlayer();
+  const outage = new WriteClaims(viaProxy.db(), 10_000).whileClaimed(player, new Date(), async () => {
+    await proxy.close();
+    throw new MongoNetworkError('MongoDB went away mid-write');
+  });
+  await t.throwsAsync(outage, { instanceOf: MongoNetworkError });
+  t.is((await storedClaims(player.incarnation)).length, 1, 'the claim stayed: its removal could not reach MongoDB');
+
+  await proxy.open();
+  const deadline = Date.now() + 5000;
+  while ((await storedClaims(player.incarnation)).length > 0 && Date.now() < deadline) await sleep(100);
+  t.deepEqual(await storedClaims(player.incarnation), [], 'removed within seconds of MongoDB coming back');
+  t.is(await new WriteClaims(client.db(), 10_000).whileClaimed(player, new Date(), () => Promise.resolve('written')), 'written');
+});

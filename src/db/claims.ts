@@ -4,7 +4,9 @@
 // two removers that both delete would, on FerretDB, let the slower one delete by _id whatever claim took
 // the place of the one it matched. So a remover first claims the removal itself (a release record), and
 // a claim, release records included, that is older than `abandonedMs` belongs to a process that died
-// holding it: the next writer removes it, through a release record of its own, and carries on.
+// holding it: the next writer removes it, through a release record of its own, and carries on. A claim
+// its own writer could not remove (MongoDB unreachable at that moment) is removed again in the background
+// as soon as MongoDB answers, so an outage of seconds blocks its player for seconds, not the abandoned age.
 import { randomUUID } from 'node:crypto';
 import type { Collection, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import { isDuplicateKey } from './errors.ts';
@@ -21,12 +23,17 @@ export interface Claim {
 
 /** The shortest time after which a claim counts as abandoned, whatever the operation timeout. */
 const minAbandonedMs = 30_000;
+/** How often claims this process failed to remove are tried again. */
+const removalRetryMs = 1000;
 
 export class Claims<T extends Claim> {
   readonly #collection: Collection<T>;
   readonly #limit: { readonly maxTimeMS: number };
   readonly #abandonedMs: number;
   readonly #releaseFields: Partial<T>;
+  /** This process's own claims whose removal failed, by _id and owner, to be removed by the retry timer. */
+  readonly #unremoved = new Map<string, T>();
+  #retry: NodeJS.Timeout | undefined;
 
   /**
    * A writer holds a claim for a few operations, each bounded by `operationTimeoutMs`: one older than
@@ -49,7 +56,7 @@ export class Claims<T extends Claim> {
       if (isDuplicateKey(error)) return false;
       // The insert may have landed with only its answer lost (a connection cut): the claim would then
       // block everyone, its writer's retry included, until abandoned.
-      if (claim.owner !== undefined) await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit).catch(() => undefined);
+      if (claim.owner !== undefined) await this.removeOwn(claim);
       throw error;
     }
   }
@@ -88,7 +95,35 @@ export class Claims<T extends Claim> {
       const { deletedCount } = await this.#collection.deleteOne(itself, this.#limit);
       return deletedCount > 0;
     } finally {
-      await this.#collection.deleteOne({ _id: record._id, owner: record.owner } as Filter<T>, this.#limit).catch(() => undefined);
+      await this.removeOwn(record);
     }
+  }
+
+  /**
+   * Removes a claim this writer took (its owner is random, so never a successor's). If MongoDB cannot be
+   * reached, the removal is retried every second until it can, or until the claim counts as abandoned
+   * anyway; it never throws.
+   */
+  async removeOwn(claim: T): Promise<void> {
+    try {
+      await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+    } catch {
+      this.#unremoved.set(`${claim._id} ${claim.owner ?? ''}`, claim);
+      if (this.#retry === undefined) this.#retry = setTimeout(() => void this.#removeUnremoved(), removalRetryMs).unref();
+    }
+  }
+
+  async #removeUnremoved(): Promise<void> {
+    for (const [key, claim] of this.#unremoved) {
+      this.#unremoved.delete(key);
+      if (Date.now() - claim.at.getTime() > this.#abandonedMs) continue;
+      try {
+        await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+      } catch {
+        this.#unremoved.set(key, claim);
+        break;
+      }
+    }
+    this.#retry = this.#unremoved.size === 0 ? undefined : setTimeout(() => void this.#removeUnremoved(), removalRetryMs).unref();
   }
 }

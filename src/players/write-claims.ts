@@ -60,12 +60,12 @@ export class WriteClaims {
       return await write();
     } finally {
       // Only this writer removes its own claim (its owner is random): one delete, no release record.
-      await this.#claims.deleteOne({ _id: claim._id, owner: claim.owner }, this.#limit).catch(() => undefined);
+      await this.#claimed.removeOwn(claim);
     }
   }
 
   /** Removes the claims of a deleted player: those of crashed writers would otherwise outlive it. */
   async forget(incarnation: ObjectId): Promise<void> {
-    await this.#claims.deleteMany({ incarnation });
+    await this.#claims.deleteMany({ incarnation }, this.#limit);
   }
 }

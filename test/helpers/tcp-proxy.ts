@@ -4,7 +4,7 @@
 // moment would. It passes whole wire-protocol messages (a 16-byte header that starts with the length).
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { serverUri } from './mongo.ts';
 
 export class TcpProxy {
@@ -143,9 +143,9 @@ export async function proxyToTestServer(t: ExecutionContext): Promise<TcpProxy> 
 }
 
 /** A proxy in front of the test server, and a client of `databaseName` through it; closed when the test ends. */
-export async function clientThroughProxy(t: ExecutionContext, databaseName: string): Promise<{ proxy: TcpProxy; client: MongoClient }> {
+export async function clientThroughProxy(t: ExecutionContext, databaseName: string, options: MongoClientOptions = {}): Promise<{ proxy: TcpProxy; client: MongoClient }> {
   const proxy = await proxyToTestServer(t);
-  const client = new MongoClient(proxy.uri(databaseName));
+  const client = new MongoClient(proxy.uri(databaseName), options);
   t.teardown(() => client.close());
   return { proxy, client };
 }
