@@ -227,22 +227,31 @@ else random. Memoized under `memo` so every template sees the same values within
 {{- include "playerfinder.keptSecretData" (dict "ctx" . "name" (include "playerfinder.api.authSecretName" .) "memo" "__playerfinderAuthSecretData" "keys" $keys) -}}
 {{- end }}
 
-{{/* Rolls the API pods when the keys change (for an existing Secret only its name is known). */}}
+{{/* Rolls the API pods when the keys change. */}}
 {{- define "playerfinder.api.authSecretChecksum" -}}
 {{- if .Values.apiAuth.existingSecret -}}
-{{- .Values.apiAuth.existingSecret | sha256sum -}}
+{{- include "playerfinder.existingSecretChecksum" (dict "ctx" . "name" .Values.apiAuth.existingSecret) -}}
 {{- else -}}
 {{- include "playerfinder.api.authSecretData" . | sha256sum -}}
 {{- end -}}
 {{- end }}
 
-{{/* Checksum that changes when the credentials change (for an existing Secret only its name is known). */}}
+{{/* Checksum that changes when the credentials change. */}}
 {{- define "playerfinder.mongodb.secretChecksum" -}}
 {{- if include "playerfinder.mongodb.createSecret" . -}}
 {{- include "playerfinder.mongodb.secretData" . | sha256sum -}}
 {{- else -}}
-{{- include "playerfinder.mongodb.secretName" . | sha256sum -}}
+{{- include "playerfinder.existingSecretChecksum" (dict "ctx" . "name" (include "playerfinder.mongodb.secretName" .)) -}}
 {{- end -}}
+{{- end }}
+
+{{/*
+Checksum of a Secret the chart does not write (an existingSecret): its name and live data, so a changed
+key rolls the pods on the next `helm upgrade`. lookup is empty under `helm template`/--dry-run: the name only.
+*/}}
+{{- define "playerfinder.existingSecretChecksum" -}}
+{{- $live := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
+{{- printf "%s %s" .name (dig "data" (dict) $live | toJson) | sha256sum -}}
 {{- end }}
 
 {{/*

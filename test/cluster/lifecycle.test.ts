@@ -90,6 +90,13 @@ if (plane !== undefined && helmBinaries.length > 0) {
         const expected = pod.metadata.name.startsWith('playerfinder-mongodb') ? [secretName] : ['my-api-keys', secretName];
         t.deepEqual([...new Set(secretsReadBy(pod.spec))].sort(), expected, pod.metadata.name);
       }
+
+      // A key changed in the given Secret reaches the API pods on the next upgrade: the checksum follows its data.
+      const checksum = async () => ((await apiCall(plane(), 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${release}`)) as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations['checksum/auth-secret'];
+      const installed = await checksum();
+      await apiCall(plane(), 'PUT', `/api/v1/namespaces/${namespace}/secrets/my-api-keys`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'my-api-keys' }, stringData: { 'auth-secret': 'r'.repeat(48) } });
+      await helmOk(plane(), helm, releaseArgs('upgrade', release, namespace, { set: [...scenarios.existingSecret.set, 'apiAuth.existingSecret=my-api-keys'] }));
+      t.not(await checksum(), installed, 'a rotated key rolls the API pods');
     });
 
     test(`${helm.label}: helm test creates its Pod, which stays Pending here (no kubelet runs it)`, async (t) => {
