@@ -37,6 +37,16 @@ app.kubernetes.io/part-of: playerfinder
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end }}
 
+{{/*
+Labels of a component's pod template: every label but the chart's and the app's versions, so that a new
+chart or appVersion alone restarts no pod (for MongoDB, a failover per member); call like playerfinder.labels.
+*/}}
+{{- define "playerfinder.podLabels" -}}
+{{ include "playerfinder.componentSelectorLabels" . }}
+app.kubernetes.io/part-of: playerfinder
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end }}
+
 {{/* Selector labels of one component; call with (dict "ctx" $ "component" "api"). */}}
 {{- define "playerfinder.componentSelectorLabels" -}}
 {{ include "playerfinder.selectorLabels" .ctx }}

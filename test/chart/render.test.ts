@@ -42,6 +42,13 @@ for (const helm of helms()) {
       }
     });
 
+    test(title('pod templates carry no version label: a new chart or appVersion alone restarts no pod'), async (t) => {
+      // The helm test Pod is made afresh by each `helm test`: it is an object like any other, with every label.
+      for (const { owner, labels } of podTemplates(await renderScenario(helm, scenario)).filter((template) => !template.owner.startsWith('Pod/'))) {
+        t.deepEqual(Object.keys(labels).filter((label) => label === 'helm.sh/chart' || label === 'app.kubernetes.io/version'), [], owner);
+      }
+    });
+
     test(title('workload selectors match their pod template labels, and every selector selects a rendered pod'), async (t) => {
       const manifests = await renderScenario(helm, scenario);
       const templates = podTemplates(manifests).filter((p) => p.owner.startsWith('Deployment/') || p.owner.startsWith('StatefulSet/'));
