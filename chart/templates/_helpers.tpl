@@ -319,6 +319,18 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- if and .Values.mongodb.enabled (gt (len $statefulSet) 52) -}}
 {{- $messages = append $messages (printf "the MongoDB StatefulSet would be named %s (%d characters), but its pods' revision label allows 52: use a release name (or fullnameOverride) that makes the name %s at most 44 characters" $statefulSet (len $statefulSet) (include "playerfinder.fullname" .)) -}}
 {{- end -}}
+{{- if include "playerfinder.autoscaling.enabled" . -}}
+{{- $minReplicas := int (.Values.autoscaling.minReplicas | default .Values.replicaCount) -}}
+{{- if gt $minReplicas (int .Values.autoscaling.maxReplicas) -}}
+{{- $messages = append $messages (printf "autoscaling.maxReplicas=%d is below the minimum of %d (autoscaling.minReplicas, else replicaCount)" (int .Values.autoscaling.maxReplicas) $minReplicas) -}}
+{{- end -}}
+{{- end -}}
+{{- $chartPodLabels := include "playerfinder.podLabels" (dict "ctx" . "component" "api") | fromYaml -}}
+{{- range $label, $_ := .Values.podLabels -}}
+{{- if hasKey $chartPodLabels $label -}}
+{{- $messages = append $messages (printf "podLabels.%s: the chart sets this label itself (the Deployment selects its pods by it)" $label) -}}
+{{- end -}}
+{{- end -}}
 {{- $messages = concat $messages (include "playerfinder.ingress.problems" . | fromYamlArray) -}}
 {{- $image := include "playerfinder.image" . -}}
 {{- if or (hasSuffix ":latest" $image) (contains ":latest@" $image) (eq .Values.mongodb.image.tag "latest") -}}

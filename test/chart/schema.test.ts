@@ -20,6 +20,10 @@ const invalid: readonly { readonly what: string; readonly options: RenderOptions
     options: { release: 'games-leaderboard-staging-westeurope-2' },
     message: /StatefulSet would be named games-leaderboard-staging-westeurope-2-playerfinder-mongodb \(59 characters\)/,
   },
+  { what: 'an autoscaler maximum below its minimum', options: { set: ['replicaCount=3', 'autoscaling.maxReplicas=2'] }, message: /autoscaling\.maxReplicas=2 is below the minimum of 3/ },
+  { what: 'a pod label the selector uses', options: { set: ['podLabels.app\\.kubernetes\\.io/name=other'] }, message: /podLabels\.app\.kubernetes\.io\/name: the chart sets this label itself/ },
+  { what: 'a fullnameOverride that is no DNS label', options: { set: ['fullnameOverride=My_App'] }, message: /\/fullnameOverride.*does not match pattern/ },
+  { what: 'a nameOverride that is no DNS label', options: { set: ['nameOverride=x.y'] }, message: /\/nameOverride.*does not match pattern/ },
   { what: 'external database without its Secret', options: { set: ['mongodb.enabled=false'] }, message: /mongodb\.enabled=false needs externalDatabase\.existingSecret/ },
 ];
 
