@@ -25,6 +25,30 @@ interface Mutation {
 
 const mutations: readonly Mutation[] = [
   {
+    bug: 'a chart upgrade that changes only the chart version restarts every MongoDB member',
+    file: 'chart/templates/mongodb/statefulset.yaml',
+    search: '{{- include "playerfinder.podLabels" (dict "ctx" $ "component" "mongodb") | nindent 8 }}',
+    replace: '{{- include "playerfinder.labels" (dict "ctx" $ "component" "mongodb") | nindent 8 }}',
+    tests: ['test/chart/render.test.ts'],
+    match: ['*no version label*'],
+  },
+  {
+    bug: 'a request waiting on a stalled MongoDB at the shutdown timeout has its connection cut unanswered',
+    file: 'src/http/connections.ts',
+    search: '      if (response.headersSent) continue;\n      abandonedResponses.add(response);',
+    replace: '      if (response.headersSent || Date.now() > 0) continue;\n      abandonedResponses.add(response);',
+    tests: ['test/process.test.ts'],
+    match: ['*stalled MongoDB*'],
+  },
+  {
+    bug: 'a claim whose removal failed during an outage blocks its player for the abandoned age',
+    file: 'src/db/claims.ts',
+    search: '      this.#unremoved.set(`${claim._id} ${claim.owner ?? \'\'}`, claim);\n',
+    replace: '',
+    tests: ['test/write-claims.test.ts'],
+    match: ['*could not remove*'],
+  },
+  {
     bug: 'TRACE or PROPFIND answered 501, a server error for a client\'s mistake',
     file: 'src/http/problem.ts',
     search: "const status = ctx.status === 501 ? (allowed === '' ? 404 : 405) : ctx.status;",
