@@ -1,7 +1,7 @@
 // Invariants every supported value combination must keep: valid Kubernetes objects, labels and selectors
 // that line up, pinned images, the restricted Pod Security Standard, and no secrets in ConfigMaps.
 import test from 'ava';
-import { allOf, helms, renderScenario, scenarioNames } from './render.ts';
+import { allOf, helms, render, renderScenario, scenarioNames, scenarios } from './render.ts';
 import type { Manifest } from './render.ts';
 import { containersOf, decodeBase64, imageProblem, podTemplates, restrictedViolations, selects, unmodelledKinds, validateManifest } from './kube.ts';
 
@@ -97,4 +97,13 @@ for (const helm of helms()) {
       }
     });
   }
+}
+
+for (const helm of helms()) {
+  test(`${helm.label}: with the longest release name Helm allows, every Pod and Service name is still a DNS label (63 characters)`, async (t) => {
+    const manifests = await render(helm, { ...scenarios.externalDatabase, release: 'r'.repeat(53) });
+    for (const m of manifests.filter((object) => object.kind === 'Pod' || object.kind === 'Service')) {
+      t.true(m.metadata.name.length <= 63, `${m.kind}/${m.metadata.name}: ${String(m.metadata.name.length)} characters`);
+    }
+  });
 }
