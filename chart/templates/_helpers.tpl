@@ -289,6 +289,9 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- end -}}
 {{- if $exposed -}}
 {{- $problems = append $problems (printf "ingress path %s (%s) on %s would publish %s: route only the API paths (/v1 Prefix, /status Exact), or set ingress.exposeInternalPaths=true" $path $pathType $host.host (join ", " $exposed)) -}}
+{{- else if and (eq $pathType "ImplementationSpecific") (regexMatch "[][()|*?+^$\\\\{}]" $path) -}}
+{{- /* A controller may read it as a regular expression (ingress-nginx's use-regex), which could match anything. */ -}}
+{{- $problems = append $problems (printf "ingress path %s (ImplementationSpecific) on %s looks like a pattern, which the chart cannot check against /metrics, /openapi.json, /healthz and /readyz: use Prefix or Exact paths, or set ingress.exposeInternalPaths=true" $path $host.host) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
