@@ -84,6 +84,8 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
   proxy.hold();
   const stalled = send(server.url, 'GET', '/v1/players/waiting', { headers: { 'X-Request-Id': 'stalled-1' } });
   while (proxy.heldBytes === 0) await sleep(10);
+  // A write may land after its answer, as MongoDB closes: the client is told to check, not to retry.
+  const stalledWrite = send(server.url, 'POST', '/v1/players', { body: validPlayer('late_signup') });
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');
 
@@ -94,6 +96,10 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
   t.is(response.headers.get('connection'), 'close');
   t.is(response.headers.get('x-request-id'), 'stalled-1');
   t.true(Date.now() - signalledAt < timeoutMs + 1000, 'answered at the timeout');
+  const write = await stalledWrite;
+  t.is(write.status, 503);
+  t.is(write.headers.get('retry-after'), null);
+  t.regex((write.body as ProblemBody).detail, /may or may not have taken effect/);
 
   const exit = await server.exited;
   t.is(exit.code, 0);

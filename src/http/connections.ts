@@ -35,7 +35,10 @@ export const wasAbandoned = (response: ServerResponse): boolean => abandonedResp
 
 /** What an abandoned response keeps of the headers its handler had set so far (lower case, as Node lists them). */
 const keptWhenAbandoned = new Set(['x-request-id', ...Object.keys(securityHeaders).map((name) => name.toLowerCase())]);
-const abandonedProblem = bareProblem(503, 'The server is shutting down, and this request did not finish in time; retry it.');
+/** Safe methods may simply be sent again; a write may have landed before MongoDB closes under it. */
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+const abandonedRead = bareProblem(503, 'The server is shutting down, and this request did not finish in time; retry it.');
+const abandonedWrite = bareProblem(503, 'The server is shutting down, and this request did not finish in time: it may or may not have taken effect, so check before sending it again.');
 
 /** The status `refuse` answered on a socket, so a handler whose body it cut short reports that, not its own. */
 const refusedStatuses = new WeakMap<Socket, number>();
@@ -144,11 +147,15 @@ export class ConnectionDrain {
   abandon(): number {
     let abandoned = 0;
     for (const response of this.#pending) {
-      if (response.headersSent) continue;
+      // No socket yet: pipelined behind another request, it can get no answer once that one says Connection: close.
+      if (response.headersSent || response.destroyed || response.socket === null) continue;
       abandonedResponses.add(response);
       // Headers set for the answer the handler meant to give (an ETag, a Location) do not describe this one.
       for (const name of response.getHeaderNames()) if (!keptWhenAbandoned.has(name)) response.removeHeader(name);
-      response.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1', Connection: 'close' }).end(abandonedProblem);
+      const safe = safeMethods.has(response.req.method ?? '');
+      response.writeHead(503, { 'Content-Type': 'application/problem+json', Connection: 'close', ...(safe ? { 'Retry-After': '1' } : {}) }).end(safe ? abandonedRead : abandonedWrite);
+      // A client still sending its body reads the 503 rather than a reset (see #linger).
+      if (!response.req.complete) response.once('finish', () => { this.#linger(response.req); });
       abandoned += 1;
     }
     return abandoned;

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { closeIfBodyUnread, refusedStatus, wasAbandoned } from './connections.ts';
 import { recordRequest } from './http-metrics.ts';
-import { renderProblem, throwIfUnanswered } from './problem.ts';
+import { renderProblem, reportAbandonedFailure, throwIfUnanswered } from './problem.ts';
 import { logRequest, startRequestContext } from './request-context.ts';
 import { assertAcceptableHead } from './request-head.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -28,8 +28,8 @@ export function requestEnvelope(logger: Logger, metrics: Metrics): Middleware {
       await next();
       throwIfUnanswered(ctx);
     } catch (error) {
-      // Abandoned, it fails as MongoDB closes under it: the client has its answer, and nothing failed but the wait.
-      if (!wasAbandoned(ctx.res)) renderProblem(ctx, error);
+      if (wasAbandoned(ctx.res)) reportAbandonedFailure(ctx, error);
+      else renderProblem(ctx, error);
     } finally {
       inFlight.count -= 1;
       closeIfBodyUnread(ctx);

@@ -60,6 +60,15 @@ export function renderProblem(ctx: Context, error: unknown): void {
   render(ctx, appError);
 }
 
+/**
+ * A handler the shutdown timeout abandoned (its client has had a 503) fails as MongoDB closes under it:
+ * only a failure of another kind is worth a line.
+ */
+export function reportAbandonedFailure(ctx: Context, error: unknown): void {
+  if (error instanceof AppError || isDatabaseUnavailable(error) || isDatabaseTimeout(error)) return;
+  (ctx.state as RequestState).log.warn({ err: error }, 'request failed after its 503 at the shutdown timeout');
+}
+
 function render(ctx: Context, error: AppError): void {
   const body: Problem = {
     type: 'about:blank',
