@@ -101,8 +101,8 @@ export class Claims<T extends Claim> {
 
   /**
    * Removes a claim this writer took (its owner is random, so never a successor's). If MongoDB cannot be
-   * reached, the removal is retried every second until it can, or until the claim counts as abandoned
-   * anyway; it never throws.
+   * reached, the removal is retried every second while the claim is still held in time (heldInTime); it
+   * never throws.
    */
   async removeOwn(claim: T): Promise<void> {
     try {
@@ -116,7 +116,8 @@ export class Claims<T extends Claim> {
   async #removeUnremoved(): Promise<void> {
     for (const [key, claim] of this.#unremoved) {
       this.#unremoved.delete(key);
-      if (Date.now() - claim.at.getTime() > this.#abandonedMs) continue;
+      // Past that, another writer may be taking the claim over, and a late delete could remove its successor.
+      if (!this.heldInTime(claim, new Date())) continue;
       try {
         await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
       } catch {
