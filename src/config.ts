@@ -54,8 +54,11 @@ export interface AuthSettings {
   readonly hashQueueLimit: number;
 }
 
-/** A DNS name as RFC 1123 allows it; a last label of digits only would be an IP address mistyped (999.1.1.1). */
-const hostName = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/**
+ * A DNS name as RFC 1123 allows it, fully qualified (a trailing dot) or not; a last label of digits only
+ * would be an IP address mistyped (999.1.1.1).
+ */
+const hostName = /^(?=.{1,254}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
 
 // Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
 const envSchema = z.object({

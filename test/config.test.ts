@@ -70,7 +70,7 @@ for (const [name, value] of [
 }
 
 test('HOST takes an IPv4 or IPv6 address or a host name', (t) => {
-  for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'playerfinder.default.svc.cluster.local']) t.is(loadConfig({ HOST: host }).host, host);
+  for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'playerfinder.default.svc.cluster.local', 'api.example.com.']) t.is(loadConfig({ HOST: host }).host, host);
 });
 
 test('a headers timeout longer than the request timeout is one line naming it', (t) => {
