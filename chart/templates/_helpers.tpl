@@ -289,7 +289,7 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- end -}}
 {{- if $exposed -}}
 {{- $problems = append $problems (printf "ingress path %s (%s) on %s would publish %s: route only the API paths (/v1 Prefix, /status Exact), or set ingress.exposeInternalPaths=true" $path $pathType $host.host (join ", " $exposed)) -}}
-{{- else if and (eq $pathType "ImplementationSpecific") (regexMatch "[][()|*?+^$\\\\{}]" $path) -}}
+{{- else if and (eq $pathType "ImplementationSpecific") (regexMatch "[][().|*?+^$\\\\{}]" $path) -}}
 {{- /* A controller may read it as a regular expression (ingress-nginx's use-regex), which could match anything. */ -}}
 {{- $problems = append $problems (printf "ingress path %s (ImplementationSpecific) on %s looks like a pattern, which the chart cannot check against /metrics, /openapi.json, /healthz and /readyz: use Prefix or Exact paths, or set ingress.exposeInternalPaths=true" $path $host.host) -}}
 {{- end -}}
@@ -331,7 +331,7 @@ API, not the endpoints meant for the cluster (metrics, OpenAPI document, probes)
 {{- $chartPodLabels := include "playerfinder.podLabels" (dict "ctx" . "component" "api") | fromYaml -}}
 {{- range $label, $_ := .Values.podLabels -}}
 {{- if hasKey $chartPodLabels $label -}}
-{{- $messages = append $messages (printf "podLabels.%s: the chart sets this label itself (the Deployment selects its pods by it)" $label) -}}
+{{- $messages = append $messages (printf "podLabels.%s: the chart sets this label on its pods itself" $label) -}}
 {{- end -}}
 {{- end -}}
 {{- $messages = concat $messages (include "playerfinder.ingress.problems" . | fromYamlArray) -}}

@@ -21,13 +21,18 @@ const invalid: readonly { readonly what: string; readonly options: RenderOptions
     message: /StatefulSet would be named games-leaderboard-staging-westeurope-2-playerfinder-mongodb \(59 characters\)/,
   },
   { what: 'an autoscaler maximum below its minimum', options: { set: ['replicaCount=3', 'autoscaling.maxReplicas=2'] }, message: /autoscaling\.maxReplicas=2 is below the minimum of 3/ },
-  { what: 'a pod label the selector uses', options: { set: ['podLabels.app\\.kubernetes\\.io/name=other'] }, message: /podLabels\.app\.kubernetes\.io\/name: the chart sets this label itself/ },
+  { what: 'a pod label the selector uses', options: { set: ['podLabels.app\\.kubernetes\\.io/name=other'] }, message: /podLabels\.app\.kubernetes\.io\/name: the chart sets this label on its pods itself/ },
   { what: 'a fullnameOverride that is no DNS label', options: { set: ['fullnameOverride=My_App'] }, message: /\/fullnameOverride.*does not match pattern/ },
   { what: 'a nameOverride that is no DNS label', options: { set: ['nameOverride=x.y'] }, message: /\/nameOverride.*does not match pattern/ },
   {
     what: 'an ImplementationSpecific ingress path that is a pattern (ingress-nginx use-regex could route /metrics)',
     options: { set: ['ingress.enabled=true', 'ingress.allowPlainHttp=true', 'ingress.hosts[0].host=games.example', 'ingress.hosts[0].paths[0].path=/(v1|status|metrics)', 'ingress.hosts[0].paths[0].pathType=ImplementationSpecific'] },
     message: /ingress path \/\(v1\|status\|metrics\) \(ImplementationSpecific\) on games\.example looks like a pattern/,
+  },
+  {
+    what: 'an ImplementationSpecific ingress path with a dot, which a regular expression reads as any character',
+    options: { set: ['ingress.enabled=true', 'ingress.allowPlainHttp=true', 'ingress.hosts[0].host=games.example', 'ingress.hosts[0].paths[0].path=/.', 'ingress.hosts[0].paths[0].pathType=ImplementationSpecific'] },
+    message: /ingress path \/\. \(ImplementationSpecific\) on games\.example looks like a pattern/,
   },
   { what: 'external database without its Secret', options: { set: ['mongodb.enabled=false'] }, message: /mongodb\.enabled=false needs externalDatabase\.existingSecret/ },
 ];
