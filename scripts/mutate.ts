@@ -35,8 +35,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a request waiting on a stalled MongoDB at the shutdown timeout has its connection cut unanswered',
     file: 'src/http/connections.ts',
-    search: '      if (response.headersSent) continue;\n      abandonedResponses.add(response);',
-    replace: '      if (response.headersSent || Date.now() > 0) continue;\n      abandonedResponses.add(response);',
+    search: 'if (response.headersSent || response.destroyed || response.socket === null) continue;',
+    replace: 'if (response.headersSent || Date.now() > 0) continue;',
     tests: ['test/process.test.ts'],
     match: ['*stalled MongoDB*'],
   },
