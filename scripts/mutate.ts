@@ -200,8 +200,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'every HTTP duration recorded as 0',
     file: 'src/http/envelope.ts',
-    search: 'recordRequest(metrics, ctx, durationSeconds);',
-    replace: 'recordRequest(metrics, ctx, 0);',
+    search: 'recordRequest(metrics, ctx, status, durationSeconds);',
+    replace: 'recordRequest(metrics, ctx, status, 0);',
     tests: ['test/metrics.test.ts'],
   },
   {
@@ -235,8 +235,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'requests answered with a problem (413, 400...) are missing from the HTTP metrics',
     file: 'src/http/envelope.ts',
-    search: 'recordRequest(metrics, ctx, durationSeconds);',
-    replace: 'if (ctx.status < 400) recordRequest(metrics, ctx, durationSeconds);',
+    search: 'recordRequest(metrics, ctx, status, durationSeconds);',
+    replace: 'if (status < 400) recordRequest(metrics, ctx, status, durationSeconds);',
     tests: ['test/bad-input.test.ts'],
   },
   {
@@ -395,7 +395,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a claim stored but whose answer was lost blocks its own retry: a second seat for the member, "a member already", a player that cannot be written',
     file: 'src/db/claims.ts',
-    search: '      if (claim.owner !== undefined) await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit).catch(() => undefined);\n',
+    search: '      if (claim.owner !== undefined) await this.removeOwn(claim);\n',
     replace: '',
     tests: ['test/claims.test.ts', 'test/write-claims.test.ts'],
     match: ['a join whose*', 'a leave whose*', 'a claim stored*'],
@@ -403,8 +403,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a sign-up whose profile insert answer was lost leaves a profile without a password: no one can log in or sign up with that nick',
     file: 'src/auth/service.ts',
-    search: '    await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());\n    try {\n      return await this.#players.create(profile, incarnation);',
-    replace: '    const stored = await this.#players.create(profile, incarnation);\n    try {\n      await this.#repository.createFirst(profile.nick, incarnation, hash, this.#now());\n      return stored;',
+    search: '    await this.#repository.createFirst(profile.nick, incarnation, hash, new Date());\n    try {\n      return await this.#players.create(profile, incarnation);',
+    replace: '    const stored = await this.#players.create(profile, incarnation);\n    try {\n      await this.#repository.createFirst(profile.nick, incarnation, hash, new Date());\n      return stored;',
     tests: ['test/accounts-api.test.ts'],
     match: ['a sign-up whose profile was stored*'],
   },
