@@ -113,6 +113,23 @@ test('a write on a resource without an ETag, sent with If-Match listing tags, ge
   t.is(changed.status, 204, changed.text);
 });
 
+test('If-Match listing tags on a post that does not exist, or a member who is not one, gets the 404 it would get without it (RFC 9110 §13.2.1)', async (t) => {
+  await create('tagless_missing');
+  const auth = { Authorization: `Bearer ${tokens.get('tagless_missing') ?? ''}`, 'If-Match': '"anything"' };
+  const absent = '/v1/lfg/0123456789abcdef01234567';
+  for (const [method, path] of [['DELETE', absent], ['POST', `${absent}/members`], ['DELETE', `${absent}/members/tagless_missing`]] as const) {
+    const response = await send(api.url, method, path, { headers: auth });
+    t.is(response.status, 404, `${method} ${path}: ${response.text}`);
+  }
+  const startsAt = new Date(Date.now() + 3_600_000).toISOString();
+  const published = await send(api.url, 'POST', '/v1/lfg', { body: { game: 'Go', platform: 'pc', region: 'eu', languages: ['en'], competitive: false, slots: 2, startsAt }, headers: { Authorization: auth.Authorization } });
+  const post = `/v1/lfg/${(published.body as { id: string }).id}`;
+  t.is((await send(api.url, 'DELETE', `${post}/members/nobody_here`, { headers: auth })).status, 404, 'not a member');
+  await create('tagless_joiner');
+  const joiner = { Authorization: `Bearer ${tokens.get('tagless_joiner') ?? ''}`, 'If-Match': '"anything"' };
+  t.is((await send(api.url, 'POST', `${post}/members`, { headers: joiner })).status, 412, 'the post exists, the join would succeed: the condition decides');
+});
+
 test('a write that runs out of retries gets 409 and changes nothing', async (t) => {
   const etag = await create('pile_up');
   const { nick: _nick, ...replacement } = validProfile('pile_up', { age: 99 });

@@ -52,6 +52,11 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly headers?: readonly { readonly name: string; readonly description: string }[];
   /** Who may call it (enforced before the body is read and again after, documented as its security); none: no token is read. */
   readonly access?: Access;
+  /**
+   * For a write without entity tags on a resource that may not exist: throws the route's 404 when it does
+   * not. Checked only when If-Match lists tags, whose 412 a missing resource's 404 takes precedence over.
+   */
+  readonly found?: (params: z.output<P>) => Promise<void>;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly handle: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<void> | void;
 }
@@ -77,7 +82,11 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], bod
       if (access !== undefined) authorize(ctx, access, params);
       const query = route.query === undefined && ctx.querystring === '' ? {} : parseQuery(ctx, route.query ?? none);
       // Before the body: a client waiting for 100 Continue is not asked to upload what would certainly get a 412.
-      if (entityTagsRefused) refuseEntityTags(ctx);
+      if (entityTagsRefused && listsEntityTags(ctx)) {
+        // RFC 9110 §13.2.1: preconditions are ignored where the answer without them would not be a 2xx.
+        await route.found?.(params);
+        throw new AppError(412, { detail: 'If-Match lists entity tags, but this resource has none, so none can match; send If-Match: * or no If-Match.' });
+      }
       let body: unknown;
       if (route.body !== undefined) {
         assertMediaType(ctx, route.body.contentTypes);
@@ -106,10 +115,9 @@ export const refusesEntityTags = (route: RouteSpec): boolean => route.method !==
  * RFC 9110 §13.1.1: a server must evaluate If-Match before acting. A resource without entity tags matches
  * none that a client lists, so only `*` (any current representation) lets the request through.
  */
-function refuseEntityTags(ctx: Context): void {
+function listsEntityTags(ctx: Context): boolean {
   const listed = ctx.req.headers['if-match']?.trim();
-  if (listed === undefined || listed === '' || listed === '*') return;
-  throw new AppError(412, { detail: 'If-Match lists entity tags, but this resource has none, so none can match; send If-Match: * or no If-Match.' });
+  return listed !== undefined && listed !== '' && listed !== '*';
 }
 
 /** The header naming the media types a method's body may have (RFC 5789 §3.1; W3C LDP §7.1). */

@@ -109,6 +109,18 @@ export class LfgService {
     return (await this.#views([outcome.post], member))[0] as LfgPost;
   }
 
+  /** Throws the 404 of a post that is not open. */
+  async assertOpen(id: string): Promise<void> {
+    await this.#open(id);
+  }
+
+  /** Throws the 404 of a post that is not open, or of which `memberNick` is not a member. */
+  async assertMember(id: string, memberNick: string): Promise<void> {
+    const post = await this.#open(id);
+    const memberKey = normaliseKey(memberNick);
+    if (!(await this.#repository.seats([post._id])).some((seat) => seat.memberKey === memberKey)) throw notMember(memberNick);
+  }
+
   /** The member leaves, or the owner removes them. */
   async leave(id: string, memberNick: string, by: Caller): Promise<void> {
     const post = await this.#open(id);
@@ -117,7 +129,7 @@ export class LfgService {
     if (callerKey !== memberKey && !ownedBy(post, by)) {
       throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
     }
-    if (!(await this.#repository.leave(post._id, memberKey, this.#now()))) throw notFound(`"${memberNick}" is not a member of this post.`);
+    if (!(await this.#repository.leave(post._id, memberKey, this.#now()))) throw notMember(memberNick);
   }
 
   /** The owner or the operator closes the post: it is removed with its seats. */
@@ -250,6 +262,10 @@ function toView(post: PostDocument, seats: readonly ClaimDocument[], contacts: C
     expiresAt: expiresAt.toISOString(),
     createdAt: createdAt.toISOString(),
   };
+}
+
+function notMember(nick: string): AppError {
+  return notFound(`"${nick}" is not a member of this post.`);
 }
 
 function missing(id: string): AppError {
