@@ -25,6 +25,14 @@ interface Mutation {
 
 const mutations: readonly Mutation[] = [
   {
+    bug: 'If-Match listing tags on a post that does not exist gets 412 instead of its 404',
+    file: 'src/http/route.ts',
+    search: '        await route.found?.(params);\n',
+    replace: '',
+    tests: ['test/preconditions.test.ts'],
+    match: ['*does not exist*'],
+  },
+  {
     bug: 'a chart upgrade that changes only the chart version restarts every MongoDB member',
     file: 'chart/templates/mongodb/statefulset.yaml',
     search: '{{- include "playerfinder.podLabels" (dict "ctx" $ "component" "mongodb") | nindent 8 }}',
