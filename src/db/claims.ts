@@ -106,7 +106,7 @@ export class Claims<T extends Claim> {
    */
   async removeOwn(claim: T): Promise<void> {
     try {
-      await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+      await this.#deleteOwn(claim);
     } catch {
       this.#unremoved.set(`${claim._id} ${claim.owner ?? ''}`, claim);
       if (this.#retry === undefined) this.#retry = setTimeout(() => void this.#removeUnremoved(), removalRetryMs).unref();
@@ -119,12 +119,16 @@ export class Claims<T extends Claim> {
       // Past that, another writer may be taking the claim over, and a late delete could remove its successor.
       if (!this.heldInTime(claim, new Date())) continue;
       try {
-        await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
+        await this.#deleteOwn(claim);
       } catch {
         this.#unremoved.set(key, claim);
         break;
       }
     }
     this.#retry = this.#unremoved.size === 0 ? undefined : setTimeout(() => void this.#removeUnremoved(), removalRetryMs).unref();
+  }
+
+  async #deleteOwn(claim: T): Promise<void> {
+    await this.#collection.deleteOne({ _id: claim._id, owner: claim.owner } as Filter<T>, this.#limit);
   }
 }

@@ -1,8 +1,9 @@
 // What every request gets, around the router: an id and one log line (request-context.ts), the security
 // headers, a check of its head (request-head.ts: Host, Expect), its RED metrics (http-metrics.ts), any
 // failure answered as a problem (problem.ts), and `Connection: close` when its body was left unread
-// (connections.ts). A request the shutdown timeout abandoned (connections.ts) has had its 503 already. One middleware rather than one each: every Koa middleware adds an async frame and
-// promises to every request (see the /status benchmark).
+// (connections.ts). A request the shutdown timeout abandoned (connections.ts) has had its 503 already.
+// One middleware rather than one each: every Koa middleware adds an async frame and promises to every
+// request (see the /status benchmark).
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
