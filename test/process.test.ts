@@ -103,8 +103,9 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
 
   const exit = await server.exited;
   t.is(exit.code, 0);
-  // The timeout, then at most 2 s waiting for MongoDB to confirm the close, then half a second for handlers.
-  t.true(exit.at - signalledAt < timeoutMs + 2500 + 1000, `exited after ${String(exit.at - signalledAt)} ms`);
+  // The timeout, then at most 2 s waiting for MongoDB to confirm the close, then half a second for handlers,
+  // with room for a loaded machine; unbounded, the close alone took 8 s.
+  t.true(exit.at - signalledAt < timeoutMs + 2500 + 2000, `exited after ${String(exit.at - signalledAt)} ms`);
   t.like(server.logs.find((line) => line.msg === 'request' && line.requestId === 'stalled-1'), { status: 503 });
   t.false(server.logs.some((line) => line.level === 'error' || line.level === 'fatal'), 'nothing logged as failed: the request was given up, not broken');
   t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
