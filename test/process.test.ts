@@ -86,6 +86,12 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
   while (proxy.heldBytes === 0) await sleep(10);
   // A write may land after its answer, as MongoDB closes: the client is told to check, not to retry.
   const stalledWrite = send(server.url, 'POST', '/v1/players', { body: validPlayer('late_signup') });
+  // A body still arriving; and a request pipelined behind a stalled one, which can get no answer of its own.
+  const uploading = await startSlowPost(server.port, '/v1/players', JSON.stringify(validPlayer('slow_upload')));
+  const pipelined = await RawConnection.open(server.port);
+  t.teardown(() => { pipelined.destroy(); });
+  await pipelined.write('GET /v1/players/first HTTP/1.1\r\nHost: localhost\r\n\r\nGET /v1/players/second HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  await sleep(200);
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');
 
@@ -100,6 +106,9 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
   t.is(write.status, 503);
   t.is(write.headers.get('retry-after'), null);
   t.regex((write.body as ProblemBody).detail, /may or may not have taken effect/);
+  t.regex(await uploading.response, /^HTTP\/1\.1 503 /, 'the upload reads its 503, not a reset');
+  t.is((await pipelined.response())?.status, 503);
+  t.is(await pipelined.response(), undefined, 'the pipelined request behind it gets no answer');
 
   const exit = await server.exited;
   t.is(exit.code, 0);
@@ -108,6 +117,8 @@ test('a request still waiting on a stalled MongoDB at the shutdown timeout gets 
   t.true(exit.at - signalledAt < timeoutMs + 2500 + 2000, `exited after ${String(exit.at - signalledAt)} ms`);
   t.like(server.logs.find((line) => line.msg === 'request' && line.requestId === 'stalled-1'), { status: 503 });
   t.false(server.logs.some((line) => line.level === 'error' || line.level === 'fatal'), 'nothing logged as failed: the request was given up, not broken');
+  // The stalled GET and POST, the upload and the first pipelined request; not the one queued behind it.
+  t.like(server.logs.find((line) => String(line.msg).startsWith('shutdown timeout: answering 503')), { requests: 4 });
   t.truthy(server.logs.find((line) => line.msg === 'shutdown complete'));
 });
 

@@ -153,7 +153,11 @@ export class ConnectionDrain {
       // Headers set for the answer the handler meant to give (an ETag, a Location) do not describe this one.
       for (const name of response.getHeaderNames()) if (!keptWhenAbandoned.has(name)) response.removeHeader(name);
       const safe = safeMethods.has(response.req.method ?? '');
-      response.writeHead(503, { 'Content-Type': 'application/problem+json', Connection: 'close', ...(safe ? { 'Retry-After': '1' } : {}) }).end(safe ? abandonedRead : abandonedWrite);
+      const body = safe ? abandonedRead : abandonedWrite;
+      // Content-Length set here: after writeHead, Node would delimit the body by closing the connection.
+      response
+        .writeHead(503, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...(safe ? { 'Retry-After': '1' } : {}) })
+        .end(body);
       // A client still sending its body reads the 503 rather than a reset (see #linger).
       if (!response.req.complete) response.once('finish', () => { this.#linger(response.req); });
       abandoned += 1;
