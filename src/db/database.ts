@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, MongoClient } from 'mongodb';
 import { redactUri, type MongoSettings } from '../config/mongo.ts';
+import { resolvesWithin } from '../deadline.ts';
 import { failureLog } from '../failure-log.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -58,18 +59,10 @@ export function openDatabase(settings: MongoSettings, metrics: Metrics, logger: 
     },
     async close() {
       stopping.abort();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => { resolve(false); }, closeWaitMs)));
-      const closing = client.close().then(
-        () => true,
-        (error: unknown) => {
-          logger.warn({ err: error }, 'closing MongoDB failed');
-          return true;
-        },
-      );
-      const closed = await Promise.race([closing, timedOut]);
-      clearTimeout(timer);
-      if (!closed) logger.warn({ waitedMs: closeWaitMs }, 'MongoDB did not confirm the close in time; exiting without it');
+      const closing = client.close().catch((error: unknown) => {
+        logger.warn({ err: error }, 'closing MongoDB failed');
+      });
+      if (!(await resolvesWithin(closing, closeWaitMs))) logger.warn({ waitedMs: closeWaitMs }, 'MongoDB did not confirm the close in time; exiting without it');
     },
   };
 }

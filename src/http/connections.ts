@@ -13,6 +13,7 @@
 import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'koa';
+import { resolvesWithin } from '../deadline.ts';
 import { bareProblem } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -168,14 +169,7 @@ export class ConnectionDrain {
   /** Resolves once no handler runs any more, or after `timeoutMs`; true when idle. */
   async idle(timeoutMs: number): Promise<boolean> {
     if (this.#handlers === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const idle = new Promise<boolean>((resolve) => this.#whenIdle.push(() => { resolve(true); }));
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => { resolve(false); }, timeoutMs)));
-    try {
-      return await Promise.race([idle, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return resolvesWithin(new Promise<void>((resolve) => this.#whenIdle.push(resolve)), timeoutMs);
   }
 
   /**
