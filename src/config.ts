@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from './config/error.ts';
 import { mongoEnvSchema, mongoSettings, withUriFromFile, type MongoSettings } from './config/mongo.ts';
 import { secretSetting } from './config/secrets.ts';
-import { optionalText, wholeNumber } from './validation.ts';
+import { isHostName, optionalText, wholeNumber } from './validation.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -54,12 +54,6 @@ export interface AuthSettings {
   readonly hashQueueLimit: number;
 }
 
-/**
- * A DNS name as RFC 1123 allows it, fully qualified (a trailing dot) or not; a last label of digits only
- * would be an IP address mistyped (999.1.1.1).
- */
-const hostName = /^(?=.{1,254}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
-
 // Each key is the environment variable it reads; defaults are the documented ones (README "Configuration").
 const envSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(8080),
@@ -67,7 +61,7 @@ const envSchema = z.object({
   HOST: z
     .string()
     .trim()
-    .refine((host) => isIP(host) !== 0 || hostName.test(host), 'must be an IP address (such as 0.0.0.0 or ::) or a host name, without scheme, brackets or port')
+    .refine((host) => isIP(host) !== 0 || isHostName(host), 'must be an IP address (such as 0.0.0.0 or ::) or a host name, without scheme, brackets or port')
     .default('0.0.0.0'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT_BYTES: wholeNumber(1024, 10 * 1024 * 1024).default(64 * 1024),
@@ -75,7 +69,8 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: wholeNumber(0, 120_000).optional(),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 300_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
-  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).default(10_000),
+  // Default in httpServerSettings(): it follows a lower HTTP_REQUEST_TIMEOUT_MS.
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber(100, 600_000).optional(),
   // Longer than the 60 s upstream keep-alive of ingress-nginx and AKS app routing, so the proxy, not the
   // server, closes idle connections and never sends a request on one the server is closing.
   HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber(100, 600_000).default(65_000),
@@ -161,11 +156,12 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 function httpServerSettings(e: Env): HttpServerSettings {
-  // Node refuses a headers timeout longer than the request timeout.
-  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) throw new ConfigError('invalid HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  // Node refuses a headers timeout longer than the request timeout, so the default gives way to a lower one.
+  const headersTimeoutMs = e.HTTP_HEADERS_TIMEOUT_MS ?? Math.min(10_000, e.HTTP_REQUEST_TIMEOUT_MS);
+  if (headersTimeoutMs > e.HTTP_REQUEST_TIMEOUT_MS) throw new ConfigError('invalid HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   return {
     requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
-    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    headersTimeoutMs,
     keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: e.HTTP_MAX_CONNECTIONS,
   };

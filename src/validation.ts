@@ -12,6 +12,13 @@ export const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.int().min(min).max(max));
 
+/**
+ * A DNS name as RFC 1123 allows it, fully qualified (a trailing dot) or not; a last label of digits only
+ * would be an IP address mistyped (999.1.1.1).
+ */
+const hostName = /^(?=.{1,254}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
+export const isHostName = (text: string): boolean => hostName.test(text);
+
 /** A query flag: the text true or false, as a query string can only carry text. */
 export const booleanText = z.enum(['true', 'false']);
 

@@ -48,6 +48,11 @@ for (const [name, value] of [
   ['BODY_LIMIT_BYTES', '1.5'],
   ['MONGODB_URI', 'http://example.com'],
   ['MONGODB_HOST', 'db.example.com:port'],
+  ['MONGODB_HOST', 'db:99999'],
+  ['MONGODB_HOST', 'db-0:27017,db-1:0'],
+  ['MONGODB_HOST', 'db..example.com'],
+  ['MONGODB_HOST', '-db'],
+  ['MONGODB_HOST', 'db,,db-1'],
   ['MONGODB_TLS', 'yes'],
   ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '0'],
   ['HTTP_MAX_CONNECTIONS', '0'],
@@ -71,6 +76,17 @@ for (const [name, value] of [
 
 test('HOST takes an IPv4 or IPv6 address or a host name', (t) => {
   for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'playerfinder.default.svc.cluster.local', 'api.example.com.']) t.is(loadConfig({ HOST: host }).host, host);
+});
+
+test('MONGODB_HOST takes host names and IPv4 addresses, each with or without its port', (t) => {
+  const { mongo } = loadConfig({ MONGODB_HOST: 'mongo-0.mongo.default.svc.cluster.local:27017,10.0.0.7,db:65535' });
+  t.is(mongo?.uri, 'mongodb://mongo-0.mongo.default.svc.cluster.local:27017,10.0.0.7:27017,db:65535/');
+});
+
+test('the headers timeout defaults to 10 s, or to the request timeout when that is lower', (t) => {
+  t.is(loadConfig({}).http.headersTimeoutMs, 10_000);
+  t.is(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).http.headersTimeoutMs, 5000);
+  t.is(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).http.headersTimeoutMs, 2000);
 });
 
 test('a headers timeout longer than the request timeout is one line naming it', (t) => {

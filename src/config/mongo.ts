@@ -1,8 +1,9 @@
 // The MongoDB settings: their variables, the connection string they make (checked by the driver's own
 // parser), the database and credentials, and the redacted form of that string for logs.
+import { isIP } from 'node:net';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
-import { optionalText, wholeNumber } from '../validation.ts';
+import { isHostName, optionalText, wholeNumber } from '../validation.ts';
 import { ConfigError } from './error.ts';
 import { inlineOrFile, readSecretFile } from './secrets.ts';
 
@@ -44,7 +45,7 @@ export const mongoEnvSchema = z.object({
   MONGODB_HOST: z
     .string()
     .trim()
-    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*$/, 'must be host[:port] or a comma-separated list of them')
+    .refine((hosts) => hosts.split(',').every(isHostAndPort), 'must be host[:port] or a comma-separated list of them, each port 1-65535')
     .optional(),
   MONGODB_PORT: wholeNumber(1, 65_535).default(27017),
   MONGODB_DATABASE: z.string().trim().regex(databaseName, databaseNameRule).optional(),
@@ -63,6 +64,13 @@ export const mongoEnvSchema = z.object({
 });
 
 type MongoEnv = z.infer<typeof mongoEnvSchema>;
+
+/** One entry of MONGODB_HOST: a host name or IPv4 address, and maybe a port (IPv6 needs MONGODB_URI's brackets). */
+function isHostAndPort(entry: string): boolean {
+  const [host = '', port, ...rest] = entry.split(':');
+  const validPort = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535);
+  return rest.length === 0 && validPort && (isIP(host) === 4 || isHostName(host));
+}
 
 export type UriVariable = 'MONGODB_URI' | 'MONGODB_URI_FILE';
 
@@ -88,7 +96,8 @@ export function mongoSettings(e: MongoEnv, uriVariable: UriVariable): MongoSetti
     return undefined;
   }
   const uri = e.MONGODB_URI ?? `mongodb://${withDefaultPorts(e.MONGODB_HOST ?? '', e.MONGODB_PORT)}/`;
-  assertDriverCanParse(uri, uriVariable);
+  if (e.MONGODB_URI === undefined) assertDriverCanParse(uri, 'MONGODB_HOST', 'as a list of hosts');
+  else assertDriverCanParse(uri, uriVariable, '(in a user name or password, @ : / ? # % must be percent-encoded)');
   // Credentials inside MONGODB_URI (an external database's Secret) are honoured by the driver and
   // redacted before logging; mixing them with MONGODB_USERNAME would be ambiguous.
   if (e.MONGODB_USERNAME !== undefined && /^mongodb(\+srv)?:\/\/[^/]*@/.test(uri)) {
@@ -117,12 +126,12 @@ export function mongoSettings(e: MongoEnv, uriVariable: UriVariable): MongoSetti
  * The driver's own parser decides what a connection string means; its messages repeat parts of the
  * string (user names, option names), so only the variable and the likely cause are reported.
  */
-function assertDriverCanParse(uri: string, uriVariable: UriVariable): void {
+function assertDriverCanParse(uri: string, variable: UriVariable | 'MONGODB_HOST', hint: string): void {
   try {
     // Parses the string and opens nothing: connecting is left to connect().
     new MongoClient(uri);
   } catch {
-    throw new ConfigError(`invalid ${uriVariable}: the MongoDB driver cannot parse it (in a user name or password, @ : / ? # % must be percent-encoded)`);
+    throw new ConfigError(`invalid ${variable}: the MongoDB driver cannot parse it ${hint}`);
   }
 }
 
