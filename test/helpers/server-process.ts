@@ -55,7 +55,6 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   // With a fixed PORT the caller polls the server itself (e.g. when LOG_LEVEL hides the "listening" line).
   const fixedPort = Number(env.PORT ?? 0);
   const port = fixedPort > 0 ? fixedPort : await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`server did not start: ${output}`)); }, 15_000);
     const poll = setInterval(() => {
       const listening = logs.find((line) => line.msg === 'listening');
       if (listening !== undefined) {
@@ -64,6 +63,13 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         resolve((listening.address as { port: number }).port);
       }
     }, 20);
+    // Generous: a loaded 2-core machine has taken over 15 s to start several at once. Killed on failure,
+    // as no teardown knows of it yet, and a live child would keep the test worker from ever exiting.
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 30 s: ${output}`));
+    }, 30_000);
     void exited.then(() => {
       clearInterval(poll);
       clearTimeout(timer);
