@@ -94,9 +94,9 @@ test('a member whose leave died midway can leave again once that leave is abando
   const lfgClaims = client.db().collection<ClaimDocument>('lfgClaims');
   await lfgClaims.insertOne({ ...seat, _id: `${seat._id}:release:${String(seat.owner)}`, kind: 'release', owner: 'died leaving', at: now });
 
-  t.false(await repository.leave(post._id, 'stuck', new Date(now.getTime() + 29 * second)));
+  t.false(await repository.leave(post._id, 'stuck', undefined, new Date(now.getTime() + 29 * second)));
   t.is((await repository.seats([post._id])).length, 1, 'the seat is still the member\'s');
-  t.true(await repository.leave(post._id, 'stuck', new Date(now.getTime() + 31 * second)));
+  t.true(await repository.leave(post._id, 'stuck', undefined, new Date(now.getTime() + 31 * second)));
   t.deepEqual(await lfgClaims.find({ postId: post._id }).toArray(), [], 'seat, membership and release records are gone');
   t.not(await repository.join(post, { key: 'next', nick: 'next', profile: group() }, new Date()), 'full');
 });
@@ -139,8 +139,8 @@ test('a leave whose release record was stored but whose answer was lost does not
   const releaseRecord = Buffer.from(`${post._id}:seat:0:release:`);
   const lost = proxy.loseAnswerTo((command) => command.includes('insert') && command.includes(releaseRecord));
 
-  await t.throwsAsync(repository.leave(post._id, 'leaver', new Date()), { instanceOf: MongoNetworkError });
+  await t.throwsAsync(repository.leave(post._id, 'leaver', undefined, new Date()), { instanceOf: MongoNetworkError });
   await lost;
-  t.true(await repository.leave(post._id, 'leaver', new Date()), 'the retry frees the seat');
+  t.true(await repository.leave(post._id, 'leaver', undefined, new Date()), 'the retry frees the seat');
   t.deepEqual(await client.db().collection<ClaimDocument>('lfgClaims').find({ postId: post._id }).toArray(), []);
 });

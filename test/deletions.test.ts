@@ -86,6 +86,25 @@ test('a deletion whose process died after deleting the profile is finished: its 
   t.is(await db.collection('credentials').countDocuments({ incarnation }), 0, 'their passwords are gone');
 });
 
+test('a new player with the nick of one whose deletion is unfinished neither owns nor holds what it left, and joins and leaves those posts like anyone', async (t) => {
+  const { app, db } = await started('deletions_reused');
+  const { hosted, own } = await playerWithPosts(app, 'reborn');
+  const incarnation = await incarnationOf(db, 'reborn');
+  // A deletion whose process died a moment ago: the profile gone, its record too young for the upkeep to finish.
+  await db.collection<{ _id: string }>('players').deleteOne({ _id: 'reborn' });
+  await pendingDeletions(db).insertOne({ _id: incarnation.toHexString(), nick: 'reborn', incarnation, gameKeys: ['rocket league'], at: new Date() });
+  const { auth } = await signUp(app.url, 'reborn');
+
+  t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${own}`, { headers: auth })), 403, 'the old post is not theirs to close');
+  t.is(await status(send(app.url, 'POST', `/v1/lfg/${own}/members`, { headers: auth })), 200, 'nor their own post to be kept out of');
+  t.is(await status(send(app.url, 'POST', `/v1/lfg/${hosted}/members`, { headers: auth })), 200, 'the old seat is not theirs');
+  t.is(await status(send(app.url, 'POST', `/v1/lfg/${hosted}/members`, { headers: auth })), 409, 'the new one is');
+  t.deepEqual(await members(app, hosted), ['reborn', 'reborn']);
+  t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${hosted}/members/reborn`, { headers: auth })), 204);
+  t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${hosted}/members/reborn`, { headers: auth })), 404, 'the old seat is not theirs to free');
+  t.deepEqual(await members(app, hosted), ['reborn'], 'it waits for the deletion to be finished');
+});
+
 test('a recorded deletion whose profile still exists never happened: the record goes, the player and posts stay', async (t) => {
   const { app, db } = await started('deletions_undone');
   const { hosted, own } = await playerWithPosts(app, 'spared');

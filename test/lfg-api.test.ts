@@ -231,6 +231,7 @@ test('an expired post disappears at once: not found, not listed, not joinable', 
   const late = await send(expiring.url, 'POST', `/v1/lfg/${id}/members`, { headers: joiner });
   t.is(late.status, 409);
   t.regex((late.body as ProblemBody).detail, /expired/);
+  t.is((await send(expiring.url, 'POST', `/v1/lfg/${id}/members`, { headers: { ...joiner, 'If-Match': '"any"' } })).status, 409, 'as without If-Match');
   t.is((await send(expiring.url, 'DELETE', `/v1/lfg/${id}`, { headers: owner })).status, 404);
 
   // Cleanup: a TTL index where the server has them (MongoDB), else a sweep whenever a post is published.

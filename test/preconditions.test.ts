@@ -113,7 +113,7 @@ test('a write on a resource without an ETag, sent with If-Match listing tags, ge
   t.is(changed.status, 204, changed.text);
 });
 
-test('If-Match listing tags on a post that does not exist, or a member who is not one, gets the 404 it would get without it (RFC 9110 §13.2.1)', async (t) => {
+test('If-Match listing tags gets the 404, 403 or 409 a write on a post would get without it, where that is known before the write (RFC 9110 §13.2.1)', async (t) => {
   await create('tagless_missing');
   const auth = { Authorization: `Bearer ${tokens.get('tagless_missing') ?? ''}`, 'If-Match': '"anything"' };
   const absent = '/v1/lfg/0123456789abcdef01234567';
@@ -128,6 +128,10 @@ test('If-Match listing tags on a post that does not exist, or a member who is no
   await create('tagless_joiner');
   const joiner = { Authorization: `Bearer ${tokens.get('tagless_joiner') ?? ''}`, 'If-Match': '"anything"' };
   t.is((await send(api.url, 'POST', `${post}/members`, { headers: joiner })).status, 412, 'the post exists, the join would succeed: the condition decides');
+  t.is((await send(api.url, 'POST', `${post}/members`, { headers: auth })).status, 409, 'one\'s own post');
+  t.is((await send(api.url, 'DELETE', post, { headers: joiner })).status, 403, 'not the owner');
+  t.is((await send(api.url, 'DELETE', `${post}/members/tagless_missing`, { headers: joiner })).status, 403, 'neither that member nor the owner');
+  t.is((await send(api.url, 'DELETE', post, { headers: auth })).status, 412, 'the owner\'s close would succeed: the condition decides');
 });
 
 test('a write that runs out of retries gets 409 and changes nothing', async (t) => {

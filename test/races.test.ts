@@ -336,7 +336,7 @@ test('three removers of one seat racing others\' joins: one frees it, and no joi
   for (let round = 0; round < 3 * rounds; round++) {
     const post = await storedLfgPost(repository, 1);
     if (typeof (await repository.join(post, joiner('removed'), new Date())) === 'string') throw new Error('the first join failed');
-    const removals = Array.from({ length: 3 }, () => repository.leave(post._id, 'removed', new Date()));
+    const removals = Array.from({ length: 3 }, () => repository.leave(post._id, 'removed', undefined, new Date()));
     const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
     const [freed, outcomes] = await Promise.all([Promise.all(removals), Promise.all(joins)]);
     const seated = outcomes.flatMap((outcome) => (typeof outcome === 'object' ? [outcome.memberKey] : []));
@@ -355,7 +355,7 @@ test('a deleted player\'s seat freed while others join: no joiner loses the seat
     const leaving = joiner('forgotten');
     if (typeof (await repository.join(post, leaving, new Date())) === 'string') throw new Error('the first join failed');
     const joins = Array.from({ length: 4 }, (_, index) => repository.join(post, joiner(`newcomer_${String(index)}`), new Date()));
-    const [, , ...outcomes] = await Promise.all([repository.leave(post._id, 'forgotten', new Date()), repository.forgetPlayer('forgotten', leaving.profile, new Date()), ...joins]);
+    const [, , ...outcomes] = await Promise.all([repository.leave(post._id, 'forgotten', undefined, new Date()), repository.forgetPlayer('forgotten', leaving.profile, new Date()), ...joins]);
     const seated = outcomes.flatMap((outcome) => (typeof outcome === 'object' ? [outcome.memberKey] : []));
     const seats = await db.collection<ClaimDocument>('lfgClaims').find({ postId: post._id, kind: 'seat' }).toArray();
     t.deepEqual(seats.map((seat) => seat.memberKey), seated, `round ${String(round)}`);

@@ -53,10 +53,11 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   /** Who may call it (enforced before the body is read and again after, documented as its security); none: no token is read. */
   readonly access?: Access;
   /**
-   * For a write without entity tags on a resource that may not exist: throws the route's 404 when it does
-   * not. Checked only when If-Match lists tags, whose 412 a missing resource's 404 takes precedence over.
+   * For a write without entity tags: throws what the request would get without its preconditions, as far
+   * as it is known before the write (a 404, 403 or 409). Checked only when If-Match lists tags: RFC 9110
+   * §13.2.1 has such an answer take precedence over their 412.
    */
-  readonly found?: (params: z.output<P>) => Promise<void>;
+  readonly beforeWrite?: (ctx: Context, params: z.output<P>) => Promise<void>;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly handle: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<void> | void;
 }
@@ -84,7 +85,7 @@ export function registerRoutes(router: Router, routes: readonly RouteSpec[], bod
       // Before the body: a client waiting for 100 Continue is not asked to upload what would certainly get a 412.
       if (entityTagsRefused && listsEntityTags(ctx)) {
         // RFC 9110 §13.2.1: preconditions are ignored where the answer without them would not be a 2xx.
-        await route.found?.(params);
+        await route.beforeWrite?.(ctx, params);
         throw new AppError(412, { detail: 'If-Match lists entity tags, but this resource has none, so none can match; send If-Match: * or no If-Match.' });
       }
       let body: unknown;

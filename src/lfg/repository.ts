@@ -171,7 +171,7 @@ export class LfgRepository {
   async join(post: PostDocument, joiner: Joiner, now: Date): Promise<JoinOutcome> {
     const claim = { postId: post._id, memberKey: joiner.key, member: joiner.nick, memberProfile: joiner.profile, owner: randomUUID(), at: now, expiresAt: post.expiresAt };
     const membership: ClaimDocument = { ...claim, _id: membershipId(post._id, joiner.key), kind: 'membership' };
-    if (!(await this.#claimMembership(membership))) return 'member';
+    if (!(await this.#claimMembership(membership, joiner.profile))) return 'member';
     let seat: ClaimDocument | undefined;
     try {
       seat = await this.#takeFreeSeat(post, claim);
@@ -199,12 +199,12 @@ export class LfgRepository {
   }
 
   /**
-   * Frees the member's seat; false when they hold none. The membership goes only with its seat: a join
+   * Frees the seat of the member's profile (undefined: any seat of the nick); false when they hold none. The membership goes only with its seat: a join
    * between its membership and its seat keeps both, or the member could join again and hold two seats.
    * Not findOneAndDelete: FerretDB's returns the seat even when a concurrent leave deleted it first.
    */
-  async leave(postId: string, memberKey: string, now: Date): Promise<boolean> {
-    const seat = await this.#claims.findOne({ postId, kind: 'seat', memberKey }, this.#limit);
+  async leave(postId: string, memberKey: string, memberProfile: string | undefined, now: Date): Promise<boolean> {
+    const seat = await this.#claims.findOne(seatsOf(postId, memberKey, memberProfile), this.#limit);
     if (seat === null || !(await this.#claimed.release(seat, now))) return false;
     await this.#claimed.release({ ...seat, _id: membershipId(postId, memberKey) }, now);
     return true;
@@ -231,10 +231,18 @@ export class LfgRepository {
     for (const kind of ['seat', 'membership']) for (const claim of held.filter((each) => each.kind === kind)) await this.#claimed.release(claim, now);
   }
 
-  /** A membership older than the abandoned age whose seat is not held belongs to a join that died midway. */
-  async #claimMembership(membership: ClaimDocument): Promise<boolean> {
+  /**
+   * A membership older than the abandoned age whose seat is not held belongs to a join that died midway.
+   * One recorded for another profile with this nick, deleted since (its cleanup has not run yet), is no
+   * one's any more, whatever its age: its seat stays until that cleanup, but no longer turns this member away.
+   */
+  async #claimMembership(membership: ClaimDocument, profile: string): Promise<boolean> {
     const { postId, memberKey } = membership;
-    return this.#claimed.take(membership, async () => (await this.#claims.countDocuments({ postId, kind: 'seat', memberKey }, { limit: 1, ...this.#limit })) === 0);
+    const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);
+    if (await take()) return true;
+    const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
+    if (holder !== null && recordedFor(holder.memberProfile, profile)) return false;
+    return (holder === null || (await this.#claimed.release(holder, membership.at))) && take();
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {
@@ -283,3 +291,12 @@ function searchFilter(criteria: SearchCriteria): Filter<PostDocument> {
 }
 
 const membershipId = (postId: string, memberKey: string) => `${postId}:member:${memberKey}`;
+
+/** Whether a record made for profile `recorded` is the profile's; one made before profiles were recorded is its nick's. */
+export const recordedFor = (recorded: string | undefined, profile: string) => recorded === undefined || recorded === profile;
+
+/** The seats of a nick in a post: those of `profile` and those recorded without one, or all when `profile` is undefined. */
+function seatsOf(postId: string, memberKey: string, profile: string | undefined): Filter<ClaimDocument> {
+  const seats: Filter<ClaimDocument> = { postId, kind: 'seat', memberKey };
+  return profile === undefined ? seats : { ...seats, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] };
+}

@@ -7,7 +7,7 @@ import { AppError, insufficientScope, invalidToken, notFound, tokenRevoked } fro
 import type { DeletedProfile } from '../players/deletions.ts';
 import { normaliseKey } from '../players/keys.ts';
 import { isProfile, type PlayerRepository, type StoredPlayer } from '../players/repository.ts';
-import type { ClaimDocument, LfgRepository, PostDocument } from './repository.ts';
+import { recordedFor, type ClaimDocument, type LfgRepository, type PostDocument } from './repository.ts';
 import { lfgInputSchema, type LfgInput, type LfgPost, type LfgSearch, type PostTimes, type TimeError } from './schema.ts';
 
 export type JoinMetric = 'joined' | 'full' | 'already_member' | 'own_post' | 'expired' | 'not_found' | 'too_slow';
@@ -109,34 +109,33 @@ export class LfgService {
     return (await this.#views([outcome.post], member))[0] as LfgPost;
   }
 
-  /** Throws the 404 of a post that is not open. */
-  async assertOpen(id: string): Promise<void> {
-    await this.#open(id);
+  /** What a join answers before it writes: 404 for no post, 409 for an expired one or the caller's own. */
+  async assertJoinable(id: string, member: PlayerCaller): Promise<void> {
+    const refusal = this.#joinRefusal(await this.#repository.find(id), id, member);
+    if (refusal !== undefined) throw refusal.error;
   }
 
-  /** Throws the 404 of a post that is not open, or of which `memberNick` is not a member. */
-  async assertMember(id: string, memberNick: string): Promise<void> {
-    const post = await this.#open(id);
-    const memberKey = normaliseKey(memberNick);
-    if (!(await this.#repository.seats([post._id])).some((seat) => seat.memberKey === memberKey)) throw notMember(memberNick);
+  /** What a leave answers before it writes: 404 for no open post or no such member, 403 for a caller who is neither the member nor the owner. */
+  async assertLeavable(id: string, memberNick: string, by: Caller): Promise<void> {
+    const { post, memberKey, memberProfile } = await this.#leaving(id, memberNick, by);
+    const seated = (await this.#repository.seats([post._id])).some((seat) => seat.memberKey === memberKey && (memberProfile === undefined || recordedFor(seat.memberProfile, memberProfile)));
+    if (!seated) throw notMember(memberNick);
   }
 
   /** The member leaves, or the owner removes them. */
   async leave(id: string, memberNick: string, by: Caller): Promise<void> {
-    const post = await this.#open(id);
-    const memberKey = normaliseKey(memberNick);
-    const callerKey = by.kind === 'player' ? by.nick : undefined;
-    if (callerKey !== memberKey && !ownedBy(post, by)) {
-      throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
-    }
-    if (!(await this.#repository.leave(post._id, memberKey, this.#now()))) throw notMember(memberNick);
+    const { post, memberKey, memberProfile } = await this.#leaving(id, memberNick, by);
+    if (!(await this.#repository.leave(post._id, memberKey, memberProfile, this.#now()))) throw notMember(memberNick);
+  }
+
+  /** What a close answers before it writes: 404 for no open post, 403 for a caller who is neither its owner nor the operator. */
+  async assertClosable(id: string, by: Caller): Promise<void> {
+    await this.#closable(id, by);
   }
 
   /** The owner or the operator closes the post: it is removed with its seats. */
   async close(id: string, by: Caller): Promise<void> {
-    const post = await this.#open(id);
-    if (!ownedBy(post, by) && by.kind !== 'operator') throw insufficientScope('Only the post\'s owner or the operator may close it.', 'not the owner of this post');
-    await this.#repository.close(post._id);
+    await this.#repository.close((await this.#closable(id, by))._id);
   }
 
   /** Called after a player's profile is deleted. */
@@ -148,12 +147,11 @@ export class LfgService {
   async #join(id: string, member: PlayerCaller): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
     const now = this.#now();
     const post = await this.#repository.find(id);
-    if (post === undefined) return { metric: 'not_found', error: missing(id) };
-    if (post.expiresAt <= now) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
+    const refusal = this.#joinRefusal(post, id, member);
+    if (post === undefined || refusal !== undefined) return refusal ?? { metric: 'not_found', error: missing(id) };
     const stored = await this.#liveProfile(member);
     // Counted as before accounts existed, when a deleted member was simply not found.
     if (stored === undefined) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
-    if (member.nick === post.ownerKey) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
     const joined = await this.#repository.join(post, { key: member.nick, nick: stored.player.nick, profile: member.profile }, now);
     if (joined === 'member') return { metric: 'already_member', error: new AppError(409, { detail: 'You are a member of this post already.' }) };
     if (joined === 'full') return { metric: 'full', error: new AppError(409, { detail: 'The post has no free slot.' }) };
@@ -174,6 +172,33 @@ export class LfgService {
 
   async #lives(caller: PlayerCaller): Promise<boolean> {
     return (await this.#liveProfile(caller)) !== undefined;
+  }
+
+  /** Why `member` may not join `post`, as far as the post alone tells; the write decides the rest. */
+  #joinRefusal(post: PostDocument | undefined, id: string, member: PlayerCaller): { metric: Exclude<JoinMetric, 'joined'>; error: AppError } | undefined {
+    if (post === undefined) return { metric: 'not_found', error: missing(id) };
+    if (post.expiresAt <= this.#now()) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
+    // The profile, not only the nick: a new player with the nick of a deleted owner may join what its cleanup left.
+    if (ownedBy(post, member)) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
+    return undefined;
+  }
+
+  /**
+   * The open post and the member a leave names, if the caller may remove them: the member's own seat, or
+   * (for the owner) that of whoever has the nick now; undefined: it has no profile, so any seat of its nick.
+   */
+  async #leaving(id: string, memberNick: string, by: Caller): Promise<{ post: PostDocument; memberKey: string; memberProfile: string | undefined }> {
+    const post = await this.#open(id);
+    const memberKey = normaliseKey(memberNick);
+    if (by.kind === 'player' && by.nick === memberKey) return { post, memberKey, memberProfile: by.profile };
+    if (!ownedBy(post, by)) throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
+    return { post, memberKey, memberProfile: (await this.#players.findByNick(memberKey))?.version.incarnation.toHexString() };
+  }
+
+  async #closable(id: string, by: Caller): Promise<PostDocument> {
+    const post = await this.#open(id);
+    if (!ownedBy(post, by) && by.kind !== 'operator') throw insufficientScope('Only the post\'s owner or the operator may close it.', 'not the owner of this post');
+    return post;
   }
 
   /** The post, unless it is gone or expired. */
@@ -235,9 +260,6 @@ async function keptIf(check: () => Promise<boolean>, undo: () => Promise<void>):
   if (!kept) await undo();
   return kept;
 }
-
-/** Whether a record made for profile `recorded` is the profile's; one made before profiles were recorded is its nick's. */
-const recordedFor = (recorded: string | undefined, profile: string) => recorded === undefined || recorded === profile;
 
 function ownedBy(post: PostDocument, caller: Caller): boolean {
   return caller.kind === 'player' && caller.nick === post.ownerKey && recordedFor(post.ownerProfile, caller.profile);

@@ -65,7 +65,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       summary: 'Close a post (its owner or the operator)',
       tag: 'lfg',
       access: { ...player, operator: true },
-      found: ({ id }) => service.assertOpen(id),
+      beforeWrite: (ctx, { id }) => service.assertClosable(id, caller(ctx)),
       responses: { 204: { description: 'Closed' }, ...commonProblems, 404: noPost },
       handle: async (ctx, { params: { id } }) => {
         await service.close(id, caller(ctx));
@@ -80,7 +80,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       summary: 'Take a free slot of a post',
       tag: 'lfg',
       access: player,
-      found: ({ id }) => service.assertOpen(id),
+      beforeWrite: (ctx, { id }) => service.assertJoinable(id, callingPlayer(ctx)),
       responses: {
         200: postResponse('Joined; the post as a member sees it'),
         ...commonProblems,
@@ -100,7 +100,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       summary: 'Leave a post (the member) or remove a member (the post\'s owner)',
       tag: 'lfg',
       access: player,
-      found: ({ id, nick }) => service.assertMember(id, nick),
+      beforeWrite: (ctx, { id, nick }) => service.assertLeavable(id, nick, caller(ctx)),
       responses: { 204: { description: 'Left' }, ...commonProblems, 404: problem('No such post, or the player is not a member') },
       handle: async (ctx, { params: { id, nick } }) => {
         await service.leave(id, nick, caller(ctx));
