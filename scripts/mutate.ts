@@ -479,6 +479,20 @@ const mutations: readonly Mutation[] = [
     tests: ['test/game-titles.test.ts'],
   },
   {
+    bug: 'match suggestions for players with many titles take the whole connection pool from the other routes',
+    file: 'src/matches/repository.ts',
+    search: 'this.#titleQueries = pLimit(maxPoolSize === 0 ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(maxPoolSize / 2)));',
+    replace: 'this.#titleQueries = pLimit(Number.POSITIVE_INFINITY);',
+    tests: ['test/match-queries.test.ts'],
+  },
+  {
+    bug: 'one match suggestion request for a player with 50 titles queues all 50 queries at once',
+    file: 'src/matches/repository.ts',
+    search: 'const ofThisRequest = pLimit(titleQueriesPerRequest);',
+    replace: 'const ofThisRequest = pLimit(Number.POSITIVE_INFINITY);',
+    tests: ['test/match-queries.test.ts'],
+  },
+  {
     bug: 'a member seated for a while can join the same post again',
     file: 'src/lfg/repository.ts',
     search: "const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);",
