@@ -493,6 +493,14 @@ const mutations: readonly Mutation[] = [
     tests: ['test/match-queries.test.ts'],
   },
   {
+    bug: 'publishes racing past the open-post limit leave a player with more than 10 posts',
+    file: 'src/lfg/service.ts',
+    search: '(await this.#repository.openPostsOf(owner.nick, owner.profile, now)) <= lfgLimits.maxOpenPostsPerOwner',
+    replace: '(await this.#repository.openPostsOf(owner.nick, owner.profile, now)) <= lfgLimits.maxOpenPostsPerOwner + 1',
+    tests: ['test/lfg-api.test.ts'],
+    match: ['a player has at most 10 open posts*'],
+  },
+  {
     bug: 'a member seated for a while can join the same post again',
     file: 'src/lfg/repository.ts',
     search: "const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);",

@@ -136,6 +136,26 @@ test('joining takes a free slot; joining twice, your own post or a full one is a
   t.is((await call('POST', '/v1/lfg/0123456789abcdef01234567/members', { headers: third })).status, 404);
 });
 
+test('a player has at most 10 open posts; past that a publish is a 409 that leaves nothing, also when several race', async (t) => {
+  const prolific = await player('lfg_prolific');
+  const open = async () => lfgPageSchema.parse((await call('GET', '/v1/lfg?limit=100')).body).items.filter((item) => item.owner.nick === 'lfg_prolific');
+  for (let index = 0; index < 8; index++) await publish(prolific, { note: `session ${String(index)}` });
+  const racing = await Promise.all(Array.from({ length: 6 }, () => call('POST', '/v1/lfg', { body: post(), headers: prolific })));
+  const statuses = racing.map((response) => response.status);
+  t.true(statuses.every((status) => status === 201 || status === 409), JSON.stringify(statuses));
+  t.true(statuses.filter((status) => status === 201).length <= 2, JSON.stringify(statuses));
+  const afterRace = await open();
+  t.true(afterRace.length <= 10, `${String(afterRace.length)} open posts`);
+  while ((await open()).length < 10) await publish(prolific);
+
+  const refused = await call('POST', '/v1/lfg', { body: post(), headers: prolific });
+  t.is(refused.status, 409);
+  t.regex((refused.body as ProblemBody).detail, /10 open posts/);
+  t.is((await open()).length, 10, 'the refused post was not kept');
+  t.is((await call('DELETE', `/v1/lfg/${afterRace[0]?.id ?? ''}`, { headers: prolific })).status, 204);
+  t.is((await call('POST', '/v1/lfg', { body: post(), headers: prolific })).status, 201, 'a closed post frees its place');
+});
+
 test('20 players joining 3 free slots at once: exactly 3 join, 17 get 409', async (t) => {
   const owner = await player('lfg_race_host');
   const created = await publish(owner, { slots: 3 });

@@ -142,6 +142,11 @@ export class LfgRepository {
     return (await this.#posts.findOne({ _id: id }, this.#limit)) ?? undefined;
   }
 
+  /** How many unexpired posts the owner's profile has (those recorded without a profile count for its nick). */
+  async openPostsOf(ownerKey: string, ownerProfile: string, now: Date): Promise<number> {
+    return this.#posts.countDocuments({ ownerKey, $or: [{ ownerProfile }, { ownerProfile: { $exists: false } }], expiresAt: { $gt: now } }, this.#limit);
+  }
+
   /** Unexpired posts soonest first; one extra is read to know whether another page exists. */
   async search(criteria: SearchCriteria): Promise<{ posts: PostDocument[]; more: boolean }> {
     const posts = await this.#posts.find(searchFilter(criteria), this.#limit).sort({ order: 1 }).limit(criteria.limit + 1).toArray();

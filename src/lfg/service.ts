@@ -21,10 +21,12 @@ interface LfgLimits {
   readonly defaultDurationMs: number;
   /** The longest a post may last after its start. */
   readonly maxDurationMs: number;
+  /** Posts one player may have open at once: enough for a week of sessions, too few to flood a search. */
+  readonly maxOpenPostsPerOwner: number;
 }
 
 const hour = 3_600_000;
-export const lfgLimits: LfgLimits = { maxAheadMs: 7 * 24 * hour, pastGraceMs: 5 * 60_000, defaultDurationMs: 2 * hour, maxDurationMs: 24 * hour };
+export const lfgLimits: LfgLimits = { maxAheadMs: 7 * 24 * hour, pastGraceMs: 5 * 60_000, defaultDurationMs: 2 * hour, maxDurationMs: 24 * hour, maxOpenPostsPerOwner: 10 };
 
 export interface LfgOptions {
   readonly now?: () => Date;
@@ -77,7 +79,13 @@ export class LfgService {
       expiresAt,
       createdAt: now,
     });
-    if (!(await keptIf(() => this.#lives(owner), async () => { await this.#repository.close(post._id); }))) throw invalidToken(tokenRevoked);
+    const withdraw = async () => { await this.#repository.close(post._id); };
+    if (!(await keptIf(() => this.#lives(owner), withdraw))) throw invalidToken(tokenRevoked);
+    // Counted with this post in: concurrent publishes past the limit may all withdraw, but none stays beyond it.
+    const withinLimit = async () => (await this.#repository.openPostsOf(owner.nick, owner.profile, now)) <= lfgLimits.maxOpenPostsPerOwner;
+    if (!(await keptIf(withinLimit, withdraw))) {
+      throw new AppError(409, { detail: `You have ${String(lfgLimits.maxOpenPostsPerOwner)} open posts already: close one, or wait until one expires.` });
+    }
     this.#onCreated();
     return (await this.#views([post], owner))[0] as LfgPost;
   }

@@ -23,7 +23,7 @@ export function lfgRoutes(service: LfgService): RouteSpec[] {
       tag: 'lfg',
       access: player,
       body: { schema: service.inputSchema, contentTypes: jsonBody },
-      responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems },
+      responses: { 201: { ...postResponse('Published'), headers: ['Location', 'Cache-Control'] }, ...writeProblems, 409: problem('The caller has as many open posts as a player may have') },
       handle: async (ctx, { body }) => {
         const post = await service.create(callingPlayer(ctx), body);
         ctx.status = 201;
