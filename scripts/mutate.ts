@@ -51,8 +51,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a new player with the nick of a deleted one, whose cleanup has not run, is told they hold its seat',
     file: 'src/lfg/repository.ts',
-    search: '    if (holder !== null && recordedFor(holder.memberProfile, profile)) return false;',
-    replace: '    if (holder !== null) return false;',
+    search: '    if (holder.memberProfile === undefined || holder.memberProfile === profile) return false;',
+    replace: '    if (holder.memberProfile !== \'\') return false;',
     tests: ['test/deletions.test.ts'],
     match: ['a new player with the nick*'],
   },
@@ -491,6 +491,22 @@ const mutations: readonly Mutation[] = [
     search: 'const ofThisRequest = pLimit(titleQueriesPerRequest);',
     replace: 'const ofThisRequest = pLimit(Number.POSITIVE_INFINITY);',
     tests: ['test/match-queries.test.ts'],
+  },
+  {
+    bug: 'a late join of a deleted profile releases the membership of the new player with its nick, who can then hold two seats',
+    file: 'src/lfg/repository.ts',
+    search: '    if (current?.incarnation.toHexString() === holder.memberProfile) return false;\n',
+    replace: '',
+    tests: ['test/races.test.ts'],
+    match: ['a late join of a deleted profile*'],
+  },
+  {
+    bug: 'the owner of a post cannot remove the seat a deleted member left under a nick since taken again',
+    file: 'src/lfg/service.ts',
+    search: '    return { post, memberKey, memberProfile: undefined };',
+    replace: '    return { post, memberKey, memberProfile: (await this.#players.findByNick(memberKey))?.version.incarnation.toHexString() };',
+    tests: ['test/deletions.test.ts'],
+    match: ['a new player with the nick*'],
   },
   {
     bug: 'publishes racing past the open-post limit leave a player with more than 10 posts',

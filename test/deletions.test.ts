@@ -38,14 +38,14 @@ async function publish(app: TestApp, auth: Record<string, string>): Promise<stri
 }
 
 /** A host's post that `nick` has joined, and a post of `nick`'s own. */
-async function playerWithPosts(app: TestApp, nick: string): Promise<{ auth: Record<string, string>; hosted: string; own: string }> {
+async function playerWithPosts(app: TestApp, nick: string): Promise<{ auth: Record<string, string>; host: Record<string, string>; hosted: string; own: string }> {
   const { auth: host } = await signUp(app.url, `${nick}_host`);
   const hosted = await publish(app, host);
   const { auth } = await signUp(app.url, nick);
   const own = await publish(app, auth);
   const joined = await send(app.url, 'POST', `/v1/lfg/${hosted}/members`, { headers: auth });
   if (joined.status !== 200) throw new Error(`join: ${joined.text}`);
-  return { auth, hosted, own };
+  return { auth, host, hosted, own };
 }
 
 const incarnationOf = async (db: Db, nick: string): Promise<ObjectId> => {
@@ -88,7 +88,7 @@ test('a deletion whose process died after deleting the profile is finished: its 
 
 test('a new player with the nick of one whose deletion is unfinished neither owns nor holds what it left, and joins and leaves those posts like anyone', async (t) => {
   const { app, db } = await started('deletions_reused');
-  const { hosted, own } = await playerWithPosts(app, 'reborn');
+  const { host, hosted, own } = await playerWithPosts(app, 'reborn');
   const incarnation = await incarnationOf(db, 'reborn');
   // A deletion whose process died a moment ago: the profile gone, its record too young for the upkeep to finish.
   await db.collection<{ _id: string }>('players').deleteOne({ _id: 'reborn' });
@@ -103,6 +103,8 @@ test('a new player with the nick of one whose deletion is unfinished neither own
   t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${hosted}/members/reborn`, { headers: auth })), 204);
   t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${hosted}/members/reborn`, { headers: auth })), 404, 'the old seat is not theirs to free');
   t.deepEqual(await members(app, hosted), ['reborn'], 'it waits for the deletion to be finished');
+  t.is(await status(send(app.url, 'DELETE', `/v1/lfg/${hosted}/members/reborn`, { headers: host })), 204, 'or for the owner to remove it');
+  t.deepEqual(await members(app, hosted), []);
 });
 
 test('a recorded deletion whose profile still exists never happened: the record goes, the player and posts stay', async (t) => {

@@ -221,8 +221,9 @@ test('a post closed while players join keeps no seat, and no more joins succeed 
 });
 
 test('a player deleted while publishing and joining keeps no post and no seat, and a new player with the nick inherits none', async (t) => {
-  const { auth: host } = await signUp(first.url, 'race_host');
   for (let round = 0; round < rounds; round++) {
+    // A host per round: a player may have only 10 open posts.
+    const { auth: host } = await signUp(first.url, `race_host_${String(round)}`);
     const nick = `doomed_${String(round)}`;
     const { auth } = await signUp(second.url, nick, { contact: 'doomed#1' });
     const hosted = await Promise.all([publish(host, 5), publish(host, 5), publish(host, 5)]);
@@ -329,6 +330,18 @@ test('concurrent joins of a member whose membership was abandoned take one seat'
     const seats = await db.collection('lfgClaims').countDocuments({ postId: post._id, kind: 'seat', memberKey: 'revenant' });
     t.is(seats, 1, `round ${String(round)}: ${JSON.stringify(outcomes.map((outcome) => (typeof outcome === 'string' ? outcome : 'seat')))}`);
   }
+});
+
+test('a late join of a deleted profile leaves the membership of the new player with its nick alone', async (t) => {
+  const repository = new LfgRepository(db, { operationTimeoutMs: 10_000 });
+  const post = await storedLfgPost(repository, 3);
+  const current = joiner('reused_nick');
+  const deleted = { ...current, profile: new ObjectId().toHexString() };
+  await db.collection<{ _id: string; incarnation: ObjectId }>('players').insertOne({ _id: 'reused_nick', incarnation: new ObjectId(current.profile) });
+  t.is(typeof (await repository.join(post, current, new Date())), 'object');
+  t.is(await repository.join(post, deleted, new Date()), 'member', 'the current player\'s membership is not the deleted profile\'s to release');
+  t.is(await repository.join(post, current, new Date()), 'member');
+  t.is(await db.collection('lfgClaims').countDocuments({ postId: post._id, kind: 'seat' }), 1);
 });
 
 test('three removers of one seat racing others\' joins: one frees it, and no joiner loses the seat it was given', async (t) => {

@@ -45,7 +45,7 @@ export const mongoEnvSchema = z.object({
   MONGODB_HOST: z
     .string()
     .trim()
-    .refine((hosts) => hosts.split(',').every(isHostAndPort), 'must be host[:port] or a comma-separated list of them, each port 1-65535')
+    .refine((hosts) => hosts.split(',').every(isHostAndPort), 'must be host[:port] or a comma-separated list of them: host names or IPv4 addresses (IPv6 needs MONGODB_URI), ports 1-65535')
     .optional(),
   MONGODB_PORT: wholeNumber(1, 65_535).default(27017),
   MONGODB_DATABASE: z.string().trim().regex(databaseName, databaseNameRule).optional(),

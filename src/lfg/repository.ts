@@ -238,16 +238,20 @@ export class LfgRepository {
 
   /**
    * A membership older than the abandoned age whose seat is not held belongs to a join that died midway.
-   * One recorded for another profile with this nick, deleted since (its cleanup has not run yet), is no
-   * one's any more, whatever its age: its seat stays until that cleanup, but no longer turns this member away.
+   * One recorded for a profile that no longer has the nick (deleted, its cleanup not run yet) is no one's
+   * any more, whatever its age: its seat stays until that cleanup, but no longer turns the nick's new
+   * player away. Never the other way round: a late join of the deleted profile leaves the new one's be.
    */
   async #claimMembership(membership: ClaimDocument, profile: string): Promise<boolean> {
     const { postId, memberKey } = membership;
     const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);
     if (await take()) return true;
     const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
-    if (holder !== null && recordedFor(holder.memberProfile, profile)) return false;
-    return (holder === null || (await this.#claimed.release(holder, membership.at))) && take();
+    if (holder === null) return take();
+    if (holder.memberProfile === undefined || holder.memberProfile === profile) return false;
+    const current = await this.#players.findOne({ _id: memberKey }, { projection: { incarnation: 1 }, ...this.#limit });
+    if (current?.incarnation.toHexString() === holder.memberProfile) return false;
+    return (await this.#claimed.release(holder, membership.at)) && take();
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {

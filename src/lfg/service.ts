@@ -119,7 +119,9 @@ export class LfgService {
 
   /** What a join answers before it writes: 404 for no post, 409 for an expired one or the caller's own. */
   async assertJoinable(id: string, member: PlayerCaller): Promise<void> {
-    const refusal = this.#joinRefusal(await this.#repository.find(id), id, member);
+    const post = await this.#repository.find(id);
+    if (post === undefined) throw missing(id);
+    const refusal = this.#joinRefusal(post, member);
     if (refusal !== undefined) throw refusal.error;
   }
 
@@ -155,8 +157,9 @@ export class LfgService {
   async #join(id: string, member: PlayerCaller): Promise<{ metric: 'joined'; post: PostDocument } | { metric: Exclude<JoinMetric, 'joined'>; error: AppError }> {
     const now = this.#now();
     const post = await this.#repository.find(id);
-    const refusal = this.#joinRefusal(post, id, member);
-    if (post === undefined || refusal !== undefined) return refusal ?? { metric: 'not_found', error: missing(id) };
+    if (post === undefined) return { metric: 'not_found', error: missing(id) };
+    const refusal = this.#joinRefusal(post, member);
+    if (refusal !== undefined) return refusal;
     const stored = await this.#liveProfile(member);
     // Counted as before accounts existed, when a deleted member was simply not found.
     if (stored === undefined) return { metric: 'not_found', error: invalidToken(tokenRevoked) };
@@ -183,8 +186,7 @@ export class LfgService {
   }
 
   /** Why `member` may not join `post`, as far as the post alone tells; the write decides the rest. */
-  #joinRefusal(post: PostDocument | undefined, id: string, member: PlayerCaller): { metric: Exclude<JoinMetric, 'joined'>; error: AppError } | undefined {
-    if (post === undefined) return { metric: 'not_found', error: missing(id) };
+  #joinRefusal(post: PostDocument, member: PlayerCaller): { metric: Exclude<JoinMetric, 'joined'>; error: AppError } | undefined {
     if (post.expiresAt <= this.#now()) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
     // The profile, not only the nick: a new player with the nick of a deleted owner may join what its cleanup left.
     if (ownedBy(post, member)) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
@@ -193,14 +195,14 @@ export class LfgService {
 
   /**
    * The open post and the member a leave names, if the caller may remove them: the member's own seat, or
-   * (for the owner) that of whoever has the nick now; undefined: it has no profile, so any seat of its nick.
+   * for the owner (memberProfile undefined) any seat listed under the nick, a deleted profile's included.
    */
   async #leaving(id: string, memberNick: string, by: Caller): Promise<{ post: PostDocument; memberKey: string; memberProfile: string | undefined }> {
     const post = await this.#open(id);
     const memberKey = normaliseKey(memberNick);
     if (by.kind === 'player' && by.nick === memberKey) return { post, memberKey, memberProfile: by.profile };
     if (!ownedBy(post, by)) throw insufficientScope('Only the member or the post\'s owner may do this.', 'neither the member nor the owner of this post');
-    return { post, memberKey, memberProfile: (await this.#players.findByNick(memberKey))?.version.incarnation.toHexString() };
+    return { post, memberKey, memberProfile: undefined };
   }
 
   async #closable(id: string, by: Caller): Promise<PostDocument> {
