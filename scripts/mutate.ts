@@ -142,8 +142,8 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'If-Match ignored on writes to resources without an ETag: the write happens anyway',
     file: 'src/http/route.ts',
-    search: '      if (entityTagsRefused) refuseEntityTags(ctx);\n',
-    replace: '',
+    search: '      if (entityTagsRefused && listsEntityTags(ctx)) {',
+    replace: '      if (entityTagsRefused && listsEntityTags(ctx) && ctx.method === \'TRACE\') {',
     tests: ['test/preconditions.test.ts'],
   },
   {
@@ -545,7 +545,7 @@ const mutations: readonly Mutation[] = [
     search: 'return (await this.#liveProfile(caller)) !== undefined;',
     replace: 'return caller.nick !== \'\';',
     tests: ['test/races.test.ts'],
-    match: ['a player deleted while*'],
+    match: ['a player deleted while*', 'a post that lands after*'],
   },
   {
     bug: 'a stale token edits the new profile that took its nick',

@@ -19,6 +19,7 @@ import { startTestApp, type TestApp } from './helpers/app.ts';
 import { storedLfgPost, validLfgPost } from './helpers/lfg.ts';
 import { databaseUri, uniqueDatabaseName } from './helpers/mongo.ts';
 import { RawConnection } from './helpers/raw-http.ts';
+import { clientThroughProxy } from './helpers/tcp-proxy.ts';
 import { bearer, login, send, signUp, testPassword, type JsonResponse } from './helpers/players.ts';
 
 const operatorToken = 'operator-token-for-race-tests-0123456789abcdef';
@@ -275,6 +276,22 @@ test('a password change overtaken by two later ones is refused, though the later
   const afterC = await accounts.replace(afterB, 'hash-c', new Date());
   await t.throwsAsync(accounts.replace(original, 'hash-a', new Date()), { instanceOf: CredentialTakenError });
   t.like(await accounts.current('overtaken', incarnation), { id: afterC.id, hash: 'hash-c' });
+});
+
+test('a post that lands after its player\'s deletion has cleaned up is withdrawn: 401, and no post outlives the player', async (t) => {
+  const { proxy, client: proxied } = await clientThroughProxy(t, db.databaseName);
+  const limits = { operationTimeoutMs: 10_000 };
+  const lfg = new LfgService(new LfgRepository(proxied.db(), limits), new PlayerRepository(proxied.db(), limits));
+  await signUp(first.url, 'late_poster');
+  const owner: PlayerCaller = { kind: 'player', nick: 'late_poster', profile: (await incarnationOf('late_poster')).toHexString() };
+  // The publish has found its profile alive; its insert waits while the deletion runs and finds no post to close.
+  const held = proxy.holdFrom((command) => command.includes('insert') && command.includes('lfgPosts'));
+  const publishing = lfg.create(owner, validLfgPost({ slots: 2 }) as LfgInput);
+  await held;
+  t.is((await call(1, 'DELETE', '/v1/players/late_poster', { headers: operator })).status, 204);
+  proxy.release();
+  t.like(await t.throwsAsync(publishing, { instanceOf: AppError }), { status: 401, detail: tokenRevoked });
+  t.is(await db.collection('lfgPosts').countDocuments({ ownerKey: 'late_poster' }), 0);
 });
 
 test('past the token check, a player\'s write still lands only on the profile the token was issued for', async (t) => {

@@ -17,6 +17,8 @@ export class TcpProxy {
   #held: { upstream: Socket; chunk: Buffer }[] | undefined;
   /** The next command sent that this matches has its answer lost. */
   #loseAnswer: { matches: (command: Buffer) => boolean; lost: () => void } | undefined;
+  /** Holding starts with the next command sent that this matches. */
+  #holdFrom: { matches: (command: Buffer) => boolean; holding: () => void } | undefined;
 
   constructor(targetHost: string, targetPort: number) {
     this.#targetHost = targetHost;
@@ -52,6 +54,12 @@ export class TcpProxy {
           this.#loseAnswer = undefined;
           doomed.set(message.readInt32LE(4), lose.lost);
         }
+        const holdFrom = this.#holdFrom;
+        if (holdFrom?.matches(message) === true) {
+          this.#holdFrom = undefined;
+          this.hold();
+          holdFrom.holding();
+        }
         if (this.#held === undefined) upstream.write(message);
         else this.#held.push({ upstream, chunk: message });
       }));
@@ -80,6 +88,13 @@ export class TcpProxy {
   /** From now on, keeps what clients send to itself: their requests wait, as on a stalled server. */
   hold(): void {
     this.#held ??= [];
+  }
+
+  /** As hold(), from the next command sent that `matches` on, that one included; resolves once it is held. */
+  holdFrom(matches: (command: Buffer) => boolean): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<undefined>();
+    this.#holdFrom = { matches, holding: () => { resolve(undefined); } };
+    return promise;
   }
 
   /** Bytes held back since hold(). */
