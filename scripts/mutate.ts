@@ -519,7 +519,7 @@ const mutations: readonly Mutation[] = [
   {
     bug: 'a member seated for a while can join the same post again',
     file: 'src/lfg/repository.ts',
-    search: "const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);",
+    search: 'const take = () => this.#claimed.take(membership, async () => !(await this.seated(postId, memberKey, profile)));',
     replace: 'const take = () => this.#claimed.take(membership);',
     tests: ['test/claims.test.ts'],
   },

@@ -203,9 +203,15 @@ export class LfgRepository {
     await this.#undoJoin({ ...seat, _id: membershipId(seat.postId, seat.memberKey) }, seat, now);
   }
 
+  /** Whether the member's profile (undefined: anyone with the nick) holds a seat of the post. */
+  async seated(postId: string, memberKey: string, memberProfile: string | undefined): Promise<boolean> {
+    return (await this.#claims.countDocuments(seatsOf(postId, memberKey, memberProfile), { limit: 1, ...this.#limit })) > 0;
+  }
+
   /**
-   * Frees the seat of the member's profile (undefined: any seat of the nick); false when they hold none. The membership goes only with its seat: a join
-   * between its membership and its seat keeps both, or the member could join again and hold two seats.
+   * Frees the seat of the member's profile (undefined: any seat of the nick); false when they hold none.
+   * The membership goes only with its seat: a join between its membership and its seat keeps both, or
+   * the member could join again and hold two seats.
    * Not findOneAndDelete: FerretDB's returns the seat even when a concurrent leave deleted it first.
    */
   async leave(postId: string, memberKey: string, memberProfile: string | undefined, now: Date): Promise<boolean> {
@@ -244,7 +250,7 @@ export class LfgRepository {
    */
   async #claimMembership(membership: ClaimDocument, profile: string): Promise<boolean> {
     const { postId, memberKey } = membership;
-    const take = () => this.#claimed.take(membership, async () => (await this.#claims.countDocuments(seatsOf(postId, memberKey, profile), { limit: 1, ...this.#limit })) === 0);
+    const take = () => this.#claimed.take(membership, async () => !(await this.seated(postId, memberKey, profile)));
     if (await take()) return true;
     const holder = await this.#claims.findOne({ _id: membership._id }, this.#limit);
     if (holder === null) return take();

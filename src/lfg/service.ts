@@ -121,15 +121,14 @@ export class LfgService {
   async assertJoinable(id: string, member: PlayerCaller): Promise<void> {
     const post = await this.#repository.find(id);
     if (post === undefined) throw missing(id);
-    const refusal = this.#joinRefusal(post, member);
+    const refusal = this.#joinRefusal(post, member, this.#now());
     if (refusal !== undefined) throw refusal.error;
   }
 
   /** What a leave answers before it writes: 404 for no open post or no such member, 403 for a caller who is neither the member nor the owner. */
   async assertLeavable(id: string, memberNick: string, by: Caller): Promise<void> {
     const { post, memberKey, memberProfile } = await this.#leaving(id, memberNick, by);
-    const seated = (await this.#repository.seats([post._id])).some((seat) => seat.memberKey === memberKey && (memberProfile === undefined || recordedFor(seat.memberProfile, memberProfile)));
-    if (!seated) throw notMember(memberNick);
+    if (!(await this.#repository.seated(post._id, memberKey, memberProfile))) throw notMember(memberNick);
   }
 
   /** The member leaves, or the owner removes them. */
@@ -158,7 +157,7 @@ export class LfgService {
     const now = this.#now();
     const post = await this.#repository.find(id);
     if (post === undefined) return { metric: 'not_found', error: missing(id) };
-    const refusal = this.#joinRefusal(post, member);
+    const refusal = this.#joinRefusal(post, member, now);
     if (refusal !== undefined) return refusal;
     const stored = await this.#liveProfile(member);
     // Counted as before accounts existed, when a deleted member was simply not found.
@@ -186,8 +185,8 @@ export class LfgService {
   }
 
   /** Why `member` may not join `post`, as far as the post alone tells; the write decides the rest. */
-  #joinRefusal(post: PostDocument, member: PlayerCaller): { metric: Exclude<JoinMetric, 'joined'>; error: AppError } | undefined {
-    if (post.expiresAt <= this.#now()) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
+  #joinRefusal(post: PostDocument, member: PlayerCaller, now: Date): { metric: Exclude<JoinMetric, 'joined'>; error: AppError } | undefined {
+    if (post.expiresAt <= now) return { metric: 'expired', error: new AppError(409, { detail: 'The post has expired.' }) };
     // The profile, not only the nick: a new player with the nick of a deleted owner may join what its cleanup left.
     if (ownedBy(post, member)) return { metric: 'own_post', error: new AppError(409, { detail: 'You cannot join your own post.' }) };
     return undefined;
