@@ -245,8 +245,9 @@ export class LfgRepository {
   /**
    * A membership older than the abandoned age whose seat is not held belongs to a join that died midway.
    * One recorded for a profile that no longer has the nick (deleted, its cleanup not run yet) is no one's
-   * any more, whatever its age: its seat stays until that cleanup, but no longer turns the nick's new
-   * player away. Never the other way round: a late join of the deleted profile leaves the new one's be.
+   * any more, whatever its age: its seat stays until that cleanup or the owner frees it, but no longer
+   * turns the nick's new player away. Never the other way round: a late join of the deleted profile
+   * leaves the new one's be.
    */
   async #claimMembership(membership: ClaimDocument, profile: string): Promise<boolean> {
     const { postId, memberKey } = membership;
@@ -257,7 +258,9 @@ export class LfgRepository {
     if (holder.memberProfile === undefined || holder.memberProfile === profile) return false;
     const current = await this.#players.findOne({ _id: memberKey }, { projection: { incarnation: 1 }, ...this.#limit });
     if (current?.incarnation.toHexString() === holder.memberProfile) return false;
-    return (await this.#claimed.release(holder, membership.at)) && take();
+    // Released here, or by whoever was removing it already (the deletion's cleanup, the owner): the take decides.
+    await this.#claimed.release(holder, membership.at);
+    return take();
   }
 
   async #takeFreeSeat(post: PostDocument, claim: Omit<ClaimDocument, '_id' | 'kind'>): Promise<ClaimDocument | undefined> {

@@ -84,7 +84,7 @@ export class LfgService {
     // Counted with this post in: concurrent publishes past the limit may all withdraw, but none stays beyond it.
     const withinLimit = async () => (await this.#repository.openPostsOf(owner.nick, owner.profile, now)) <= lfgLimits.maxOpenPostsPerOwner;
     if (!(await keptIf(withinLimit, withdraw))) {
-      throw new AppError(409, { detail: `You have ${String(lfgLimits.maxOpenPostsPerOwner)} open posts already: close one, or wait until one expires.` });
+      throw new AppError(409, { detail: `A player may have at most ${String(lfgLimits.maxOpenPostsPerOwner)} open posts: close one, or wait until one expires.` });
     }
     this.#onCreated();
     return (await this.#views([post], owner))[0] as LfgPost;
