@@ -144,7 +144,7 @@ export class LfgRepository {
 
   /** How many unexpired posts the owner's profile has (those recorded without a profile count for its nick). */
   async openPostsOf(ownerKey: string, ownerProfile: string, now: Date): Promise<number> {
-    return this.#posts.countDocuments({ ownerKey, $or: [{ ownerProfile }, { ownerProfile: { $exists: false } }], expiresAt: { $gt: now } }, this.#limit);
+    return this.#posts.countDocuments({ ...postsOfProfile(ownerKey, ownerProfile), expiresAt: { $gt: now } }, this.#limit);
   }
 
   /** Unexpired posts soonest first; one extra is read to know whether another page exists. */
@@ -233,11 +233,10 @@ export class LfgRepository {
    * without a profile under its nick), never those of a later profile with the same nick.
    */
   async forgetPlayer(nickKey: string, profile: string, now: Date): Promise<void> {
-    const postsOfProfile: Filter<PostDocument> = { ownerKey: nickKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] };
-    const owned = await this.#posts.find(postsOfProfile, { projection: { _id: 1 }, ...this.#limit }).toArray();
-    await this.#posts.deleteMany(postsOfProfile);
+    const owned = await this.#posts.find(postsOfProfile(nickKey, profile), { projection: { _id: 1 }, ...this.#limit }).toArray();
+    await this.#posts.deleteMany(postsOfProfile(nickKey, profile));
     if (owned.length > 0) await this.#claims.deleteMany({ postId: { $in: owned.map((post) => post._id) } });
-    const held = await this.#claims.find({ memberKey: nickKey, kind: { $in: ['seat', 'membership'] }, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] }, this.#limit).toArray();
+    const held = await this.#claims.find({ ...claimsOfProfile(nickKey, profile), kind: { $in: ['seat', 'membership'] } }, this.#limit).toArray();
     // One by one, seats first, as a leave does: a bulk delete could remove a seat another member took since.
     for (const kind of ['seat', 'membership']) for (const claim of held.filter((each) => each.kind === kind)) await this.#claimed.release(claim, now);
   }
@@ -313,8 +312,13 @@ const membershipId = (postId: string, memberKey: string) => `${postId}:member:${
 /** Whether a record made for profile `recorded` is the profile's; one made before profiles were recorded is its nick's. */
 export const recordedFor = (recorded: string | undefined, profile: string) => recorded === undefined || recorded === profile;
 
-/** The seats of a nick in a post: those of `profile` and those recorded without one, or all when `profile` is undefined. */
+/** recordedFor as a filter: the posts of the owner's profile, and those stored before profiles were recorded. */
+const postsOfProfile = (ownerKey: string, profile: string): Filter<PostDocument> => ({ ownerKey, $or: [{ ownerProfile: profile }, { ownerProfile: { $exists: false } }] });
+
+/** recordedFor as a filter: the seats and memberships of the member's profile, and those stored before profiles were recorded. */
+const claimsOfProfile = (memberKey: string, profile: string): Filter<ClaimDocument> => ({ memberKey, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] });
+
+/** The seats of a nick in a post: those of `profile` (see claimsOfProfile), or all when `profile` is undefined. */
 function seatsOf(postId: string, memberKey: string, profile: string | undefined): Filter<ClaimDocument> {
-  const seats: Filter<ClaimDocument> = { postId, kind: 'seat', memberKey };
-  return profile === undefined ? seats : { ...seats, $or: [{ memberProfile: profile }, { memberProfile: { $exists: false } }] };
+  return { ...(profile === undefined ? { memberKey } : claimsOfProfile(memberKey, profile)), postId, kind: 'seat' };
 }
