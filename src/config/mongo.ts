@@ -31,6 +31,8 @@ export interface MongoSettings {
 const databaseName = /^[A-Za-z0-9_-]{1,63}$/;
 const databaseNameRule = 'must be 1-63 letters, digits, _ or -';
 
+const portNumber = wholeNumber(1, 65_535);
+
 /** Each key is the environment variable it reads; defaults are the documented ones (README "Configuration"). */
 export const mongoEnvSchema = z.object({
   MONGODB_URI: z
@@ -47,7 +49,7 @@ export const mongoEnvSchema = z.object({
     .trim()
     .refine((hosts) => hosts.split(',').every(isHostAndPort), 'must be host[:port] or a comma-separated list of them: host names or IPv4 addresses (IPv6 needs MONGODB_URI), ports 1-65535')
     .optional(),
-  MONGODB_PORT: wholeNumber(1, 65_535).default(27017),
+  MONGODB_PORT: portNumber.default(27017),
   MONGODB_DATABASE: z.string().trim().regex(databaseName, databaseNameRule).optional(),
   MONGODB_USERNAME: optionalText,
   MONGODB_PASSWORD: z.string().min(1).optional(),
@@ -68,7 +70,7 @@ type MongoEnv = z.infer<typeof mongoEnvSchema>;
 /** One entry of MONGODB_HOST: a host name or IPv4 address, and maybe a port (IPv6 needs MONGODB_URI's brackets). */
 function isHostAndPort(entry: string): boolean {
   const [host = '', port, ...rest] = entry.split(':');
-  const validPort = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535);
+  const validPort = port === undefined || portNumber.safeParse(port).success;
   return rest.length === 0 && validPort && (isIP(host) === 4 || isHostName(host));
 }
 

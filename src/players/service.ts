@@ -127,7 +127,7 @@ export class PlayerService {
    * before what other domains keep of it was: run at every upkeep (db/database.ts).
    */
   async finishDeletions(): Promise<void> {
-    for (const deleted of await this.#repository.unfinishedDeletions(new Date(new Date().getTime() - unfinishedAfterMs))) await this.#forgetDeleted(deleted);
+    for (const deleted of await this.#repository.unfinishedDeletions(new Date(Date.now() - unfinishedAfterMs))) await this.#forgetDeleted(deleted);
   }
 
   /** What other domains keep of the deleted profile goes, and then its deletion record. */
